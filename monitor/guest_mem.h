@@ -1,0 +1,31 @@
+/* Guest RAM and the host address-space windows (docs/design.md, "Host
+ * address space").  RAM is one memfd; the physical alias maps all of it
+ * linearly.  The U-view and K-view windows are reserved PROT_NONE at
+ * start-up (MAP_FIXED_NOREPLACE) so that nothing of the VMM lands there;
+ * the shadow MMU maps guest pages into them. */
+#ifndef BTVM_MONITOR_GUEST_MEM_H
+#define BTVM_MONITOR_GUEST_MEM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "devices/phys_mem.h"
+
+/* Host layout.  U-view: guest linear v at (UVIEW_BIAS + v) mod 2^32, i.e.
+ * the whole low 4 GiB of the host (minus vm.mmap_min_addr), relocated so
+ * that guest user code at virtual 0 lands at host 512 MiB. */
+#define BTVM_UVIEW_BIAS    0x20000000ull   /* B  */
+#define BTVM_KVIEW_BASE    0x100000000ull  /* K: [4 GiB, 8 GiB) */
+#define BTVM_PHYS_BASE     0x200000000ull  /* P: [8 GiB, 8 GiB + RAM) */
+#define BTVM_WINDOW_SIZE   0x100000000ull
+
+struct guest_mem {
+	int fd;                 /* the memfd backing RAM */
+	struct phys_mem phys;   /* alias at BTVM_PHYS_BASE */
+	uint64_t uview_lo;      /* first host address reserved for the U-view */
+	bool windows_reserved;
+};
+
+/* Returns 0, or -1 with a one-line reason in err. */
+int guest_mem_create(struct guest_mem *gm, uint64_t size, char *err, size_t errlen);
+void guest_mem_destroy(struct guest_mem *gm);
+#endif

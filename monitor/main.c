@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { puts("btvm " BTVM_VERSION); return 0; }
