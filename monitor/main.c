@@ -1,2 +1,102 @@
+/* btvm: command-line entry.  `btvm run` builds a VM (memory, platform,
+ * loaded kernel, backend) and runs it; `btvm probe` reports what the
+ * host's KVM can run.  Every error is one line on stderr, "btvm: ...". */
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("btvm " BTVM_VERSION); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include "monitor/kvm_probe.h"
+#include "monitor/vm.h"
+
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("btvm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return status;
+}
+
+static int cmd_probe(struct vm_config *cfg)
+{
+	if (cfg->accel != ACCEL_KVM && cfg->accel_given)
+		return fail(BTVM_EXIT_USAGE, "probe: only --accel kvm has anything to probe");
+	unsigned needs = KVM_CAN_ALL;
+	if (cfg->probe_needs && kvm_probe_parse_needs(cfg->probe_needs, &needs) < 0)
+		return fail(BTVM_EXIT_USAGE, "--needs: '%s' is not a list of iret, paging (or none)", cfg->probe_needs);
+	const char *line;
+	enum kvm_probe_result r = kvm_probe_for(needs, &line);
+	puts(line);
+	return (int)r;
+}
+
+static int cmd_run(struct vm_config *cfg)
+{
+	char err[512];
+	if (cfg->accel == ACCEL_BT)
+		return fail(BTVM_EXIT_USAGE, "--accel bt: the binary translator is not available yet in this build; "
+			    "use --accel kvm");
+	if (cfg->disk_path)
+		return fail(BTVM_EXIT_USAGE, "--disk %s: this build has no disk controller yet "
+			    "(the ATA disk comes with the Linux guest work)", cfg->disk_path);
+
+	static struct vm vm; /* large; one per process */
+	vm.cfg = cfg;
+	vm.serial_fd = -1;
+	vm.timeout_deadline = VTIME_NEVER;
+	vm.backend = &kvm_backend;
+	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
+		return fail(BTVM_EXIT_INTERNAL, "%s", err);
+	e820_build(&vm.e820, cfg->mem_bytes);
+
+	struct boot_state bs;
+	if (loader_load(&cfg->load, &vm.mem.phys, &vm.e820, &bs, err, sizeof(err)) < 0)
+		return fail(BTVM_EXIT_USAGE, "%s", err);
+	if (platform_create(&vm, err, sizeof(err)) < 0)
+		return fail(BTVM_EXIT_INTERNAL, "%s", err);
+	if (vm.backend->create(&vm, &bs, err, sizeof(err)) < 0) {
+		vm.backend->destroy(&vm);
+		return fail(BTVM_EXIT_HOST_LIMIT, "%s", err);
+	}
+	if (kick_setup(&vm, err, sizeof(err)) < 0 || console_setup(&vm, err, sizeof(err)) < 0) {
+		vm.backend->destroy(&vm);
+		return fail(BTVM_EXIT_INTERNAL, "%s", err);
+	}
+	if (cfg->timeout_sec > 0)
+		vm.timeout_deadline = host_monotonic_ns() + (uint64_t)(cfg->timeout_sec * 1e9);
+
+	int status = vm_run(&vm);
+	console_restore();
+	if (vm.stop_reason[0])
+		fprintf(stderr, "btvm: %s\n", vm.stop_reason);
+	if (cfg->stats)
+		stats_print(&vm, stderr);
+	vm.backend->destroy(&vm);
+	guest_mem_destroy(&vm.mem);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm_config cfg;
+	enum cli_command cmd;
+	char err[512];
+	if (cli_parse(argc, argv, &cmd, &cfg, err, sizeof(err)) < 0)
+		return fail(BTVM_EXIT_USAGE, "%s", err);
+	switch (cmd) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CLI_VERSION:
+		printf("btvm %s\n", BTVM_VERSION);
+		return 0;
+	case CLI_PROBE:
+		return cmd_probe(&cfg);
+	case CLI_RUN:
+		return cmd_run(&cfg);
+	}
+	return BTVM_EXIT_INTERNAL;
+}

@@ -1,0 +1,36 @@
+/* Command-line parsing for `btvm run` and `btvm probe` (getopt_long).
+ * Parsing only validates and records; nothing is opened here except what
+ * must be checked to exist. */
+#ifndef BTVM_MONITOR_CLI_H
+#define BTVM_MONITOR_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "loader/loader.h"
+
+enum accel_kind { ACCEL_BT, ACCEL_KVM };
+enum serial_kind { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+
+struct vm_config {
+	enum accel_kind accel;
+	bool accel_given;
+	uint64_t mem_bytes;
+	struct load_request load;       /* kernel, cmdline, modules, initrd, flat */
+	const char *disk_path;
+	enum serial_kind serial;
+	const char *serial_path;
+	bool stats;
+	double timeout_sec;             /* 0 = none */
+	const char *probe_needs;        /* probe --needs LIST */
+};
+
+enum cli_command { CLI_RUN, CLI_PROBE, CLI_HELP, CLI_VERSION };
+
+/* Returns 0 and fills cmd/cfg, or -1 with one line in err. */
+int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cfg,
+	      char *err, size_t errlen);
+/* Parses "128M", "1G", "65536K", "4096" (bytes). -1 on junk or overflow. */
+int cli_parse_size(const char *s, uint64_t *out);
+void cli_usage(FILE *f);
+#endif

@@ -1,0 +1,136 @@
+/* COM1 console: output to stdout or a file, input from stdin when stdin is
+ * a terminal or a pipe.  A reader thread moves stdin bytes into a small
+ * ring and kicks the vCPU thread, which feeds the UART as its receive FIFO
+ * has room (console_pump, called from the run loop).  On a terminal, line
+ * buffering and echo are turned off (the guest echoes) and restored at
+ * exit; Ctrl-C still interrupts btvm. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+#include "monitor/vm.h"
+
+#define RING 4096
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t room;
+	uint8_t buf[RING];
+	size_t head, len;
+	bool running;
+	struct vm *vm;
+} in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER };
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+void console_restore(void)
+{
+	if (tio_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+		tio_saved = false;
+	}
+}
+
+static void restore_and_die(int sig)
+{
+	console_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	uint8_t b[256];
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, b, sizeof(b));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EOF or error: no more input, the guest keeps running */
+		pthread_mutex_lock(&in.lock);
+		for (ssize_t i = 0; i < n; i++) {
+			while (in.len == RING)
+				pthread_cond_wait(&in.room, &in.lock);
+			in.buf[(in.head + in.len) % RING] = b[i];
+			in.len++;
+		}
+		pthread_mutex_unlock(&in.lock);
+		kick_vcpu(in.vm);
+	}
+	return NULL;
+}
+
+int console_setup(struct vm *vm, char *err, size_t errlen)
+{
+	vm->serial_fd = -1;
+	switch (vm->cfg->serial) {
+	case SERIAL_NONE:
+		return 0;
+	case SERIAL_FILE:
+		vm->serial_fd = open(vm->cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->serial_fd < 0) {
+			snprintf(err, errlen, "--serial: cannot open '%s': %s", vm->cfg->serial_path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	case SERIAL_STDIO:
+		vm->serial_fd = STDOUT_FILENO;
+		break;
+	}
+
+	struct stat st;
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return 0;
+	bool tty = isatty(STDIN_FILENO);
+	if (!tty && !S_ISFIFO(st.st_mode))
+		return 0; /* /dev/null, a regular file: no input */
+	if (tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+		struct termios t = saved_tio;
+		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		t.c_iflag &= ~(tcflag_t)(ICRNL);
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		tio_saved = true;
+		atexit(console_restore);
+		signal(SIGINT, restore_and_die);
+		signal(SIGTERM, restore_and_die);
+		signal(SIGHUP, restore_and_die);
+		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	}
+	in.vm = vm;
+	pthread_t th;
+	/* The reader inherits the vCPU thread's mask, where the kick signal
+	 * is blocked, so kicks always land on the vCPU thread. */
+	if (pthread_create(&th, NULL, reader, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the console input thread");
+		return -1;
+	}
+	pthread_detach(th);
+	in.running = true;
+	return 0;
+}
+
+void console_pump(struct vm *vm)
+{
+	if (!in.running)
+		return;
+	pthread_mutex_lock(&in.lock);
+	while (in.len) {
+		size_t chunk = RING - in.head < in.len ? RING - in.head : in.len;
+		size_t took = uart_rx_push(&vm->com1, &in.buf[in.head], chunk);
+		if (!took)
+			break;
+		in.head = (in.head + took) % RING;
+		in.len -= took;
+		pthread_cond_signal(&in.room);
+	}
+	pthread_mutex_unlock(&in.lock);
+}

@@ -1,0 +1,87 @@
+/* The PC platform: creates the devices, puts them on the buses and wires
+ * their interrupt lines to the PIC.  Port map (docs/design.md):
+ *   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259 PIC pair + ELCR
+ *   0x40-0x43  8254 PIT          0x61  system control port B
+ *   0x60, 0x64 i8042             0x70-0x71  RTC/CMOS
+ *   0x80       POST port         0xF4-0xF7  isa-debug-exit
+ *   0x3F8-0x3FF COM1 (IRQ4)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "devices/port80.h"
+#include "monitor/vm.h"
+
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	if (vm->stop)
+		return; /* the first reason wins */
+	vm->stop = true;
+	vm->exit_status = status;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+}
+
+static void on_debug_exit(void *opaque, int status)
+{
+	vm_request_stop(opaque, status, "%s", "");
+}
+
+static void on_reset_request(void *opaque)
+{
+	/* A reset asked for through the i8042 is how PC guests reboot: end
+	 * the run cleanly (reboot/power-off end btvm with status 0). */
+	vm_request_stop(opaque, BTVM_EXIT_OK, "guest requested a system reset through the i8042");
+}
+
+static void serial_tx(void *opaque, uint8_t byte)
+{
+	struct vm *vm = opaque;
+	if (vm->serial_fd < 0)
+		return;
+	/* COM1 output is written at once: the guest's view of a 115200-baud
+	 * line is not worth buffering bugs; the cost is one write() per byte,
+	 * next to a VM exit per byte anyway. */
+	for (;;) {
+		ssize_t n = write(vm->serial_fd, &byte, 1);
+		if (n == 1 || (n < 0 && errno != EINTR))
+			return;
+	}
+}
+
+#define IRQ(n) ((struct irq_line){ pic_set_irq, &vm->pic, (n) })
+
+int platform_create(struct vm *vm, char *err, size_t errlen)
+{
+	io_bus_init(&vm->pio, "port I/O");
+	io_bus_init(&vm->mmio, "MMIO");
+	timerq_init(&vm->tq, NULL, NULL);
+
+	pic_init(&vm->pic, NULL, NULL);
+	pit_init(&vm->pit, &vm->tq, IRQ(0));
+	port61_init(&vm->port61, &vm->pit);
+	rtc_init(&vm->rtc, &vm->tq, IRQ(8), NULL, NULL);
+	rtc_set_mem_size(&vm->rtc, vm->cfg->mem_bytes);
+	uart_init(&vm->com1, IRQ(4), serial_tx, vm);
+	i8042_init(&vm->kbc, IRQ(1), IRQ(12), on_reset_request, vm);
+	debug_exit_init(&vm->dbg_exit, on_debug_exit, vm);
+
+	int rc = 0;
+	rc |= pic_register(&vm->pic, &vm->pio);
+	rc |= pit_register(&vm->pit, &vm->pio);
+	rc |= port61_register(&vm->port61, &vm->pio);
+	rc |= rtc_register(&vm->rtc, &vm->pio);
+	rc |= uart_register(&vm->com1, &vm->pio, 0x3f8);
+	rc |= i8042_register(&vm->kbc, &vm->pio);
+	rc |= debug_exit_register(&vm->dbg_exit, &vm->pio, 0xf4, 4);
+	rc |= port80_register(&vm->pio);
+	if (rc) {
+		snprintf(err, errlen, "internal error: overlapping device port ranges");
+		return -1;
+	}
+	return 0;
+}

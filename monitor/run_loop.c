@@ -1,0 +1,135 @@
+/* The generic run loop, shared by every backend: run the vCPU, dispatch
+ * its exit to the port-I/O or MMIO bus, fire expired device timers, feed
+ * console input, and deliver PIC interrupts when the guest can take them.
+ * HLT sleeps (ppoll) until a timer deadline or a kick: no busy-waiting. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "monitor/vm.h"
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* Timers, input and the --timeout limit: everything that moves with host
+ * time.  Returns the next deadline the host timer must wake us for. */
+static uint64_t poll_host_events(struct vm *vm)
+{
+	kick_consume();
+	uint64_t now = host_monotonic_ns();
+	timerq_run(&vm->tq, now);
+	console_pump(vm);
+	if (now >= vm->timeout_deadline)
+		vm_request_stop(vm, BTVM_EXIT_TIMEOUT, "guest still running after --timeout %g s; stopped",
+				vm->cfg->timeout_sec);
+	return min_u64(timerq_next_deadline(&vm->tq), vm->timeout_deadline);
+}
+
+static void deliver_interrupts(struct vm *vm)
+{
+	const struct cpu_backend *be = vm->backend;
+	if (!pic_intr_pending(&vm->pic)) {
+		be->request_irq_window(vm, false);
+		return;
+	}
+	if (!be->irq_window_open(vm)) {
+		be->request_irq_window(vm, true);
+		return;
+	}
+	int vector = pic_ack(&vm->pic);
+	be->request_irq_window(vm, false);
+	if (vector >= 0) {
+		be->inject_irq(vm, vector);
+		vm->stats.irqs_injected++;
+	}
+}
+
+static void do_io(struct vm *vm, struct vcpu_exit *ex)
+{
+	for (uint32_t i = 0; i < ex->io.count && !vm->stop; i++) {
+		uint8_t *d = ex->io.data + (size_t)i * ex->io.size;
+		io_bus_access(&vm->pio, ex->io.port, d, ex->io.size, ex->io.write);
+	}
+	if (ex->io.write)
+		vm->stats.io_writes += ex->io.count;
+	else
+		vm->stats.io_reads += ex->io.count;
+}
+
+static void do_mmio(struct vm *vm, struct vcpu_exit *ex)
+{
+	io_bus_access(&vm->mmio, ex->mmio.addr, ex->mmio.data, ex->mmio.len, ex->mmio.write);
+	if (ex->mmio.write)
+		vm->stats.mmio_writes++;
+	else
+		vm->stats.mmio_reads++;
+}
+
+/* HLT: the vCPU sleeps until an interrupt it can take is pending.  With
+ * EFLAGS.IF = 0 nothing we model (no NMI sources) can wake it: a real PC
+ * would hang there for ever; we end the run and say so. */
+static void do_halt(struct vm *vm)
+{
+	vm->stats.halts++;
+	if (!vm->backend->irq_window_open(vm)) {
+		vm_request_stop(vm, BTVM_EXIT_GUEST_CRASH,
+				"guest halted with interrupts disabled (HLT with EFLAGS.IF=0): nothing can wake it");
+		return;
+	}
+	while (!vm->stop && !pic_intr_pending(&vm->pic)) {
+		uint64_t deadline = poll_host_events(vm);
+		if (vm->stop || pic_intr_pending(&vm->pic))
+			break;
+		vm->stats.halt_sleeps++;
+		kick_wait(vm, deadline);
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	const struct cpu_backend *be = vm->backend;
+	struct vcpu_exit ex;
+	vm->stats.start_ns = host_monotonic_ns();
+	while (!vm->stop) {
+		uint64_t deadline = poll_host_events(vm);
+		if (vm->stop)
+			break;
+		deliver_interrupts(vm);
+		kick_arm(vm, deadline);
+
+		memset(&ex, 0, sizeof(ex));
+		if (be->run(vm, &ex) < 0) {
+			vm_request_stop(vm, BTVM_EXIT_INTERNAL, "%s backend: run failed: %s",
+					be->name, strerror(errno));
+			break;
+		}
+		vm->stats.exits[ex.kind]++;
+		switch (ex.kind) {
+		case VCPU_EXIT_IO:
+			do_io(vm, &ex);
+			break;
+		case VCPU_EXIT_MMIO:
+			do_mmio(vm, &ex);
+			break;
+		case VCPU_EXIT_HLT:
+			do_halt(vm);
+			break;
+		case VCPU_EXIT_IRQ_WINDOW:
+		case VCPU_EXIT_KICK:
+			break;
+		case VCPU_EXIT_SHUTDOWN:
+			vm_request_stop(vm, BTVM_EXIT_GUEST_CRASH, "guest triple-faulted (shutdown)%s%s",
+					ex.msg[0] ? ": " : "", ex.msg);
+			be->dump_state(vm, stderr);
+			break;
+		case VCPU_EXIT_HOST_LIMIT:
+			vm_request_stop(vm, BTVM_EXIT_HOST_LIMIT, "%s", ex.msg);
+			break;
+		case VCPU_EXIT_ERROR:
+			vm_request_stop(vm, BTVM_EXIT_INTERNAL, "%s backend: %s", be->name, ex.msg);
+			be->dump_state(vm, stderr);
+			break;
+		}
+	}
+	vm->stats.end_ns = host_monotonic_ns();
+	kick_arm(vm, VTIME_NEVER);
+	return vm->exit_status;
+}

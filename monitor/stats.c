@@ -1,0 +1,40 @@
+/* --stats: counters printed to stderr when the run ends. */
+#include <stdio.h>
+#include "monitor/vm.h"
+
+static const char *const exit_names[] = {
+	[VCPU_EXIT_IO] = "port I/O",
+	[VCPU_EXIT_MMIO] = "MMIO",
+	[VCPU_EXIT_HLT] = "HLT",
+	[VCPU_EXIT_IRQ_WINDOW] = "interrupt window",
+	[VCPU_EXIT_KICK] = "host timer/input kick",
+	[VCPU_EXIT_SHUTDOWN] = "shutdown",
+	[VCPU_EXIT_HOST_LIMIT] = "host limit",
+	[VCPU_EXIT_ERROR] = "error",
+};
+
+void stats_print(struct vm *vm, FILE *f)
+{
+	const struct vm_stats *s = &vm->stats;
+	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
+	uint64_t total = 0;
+	for (unsigned i = 0; i <= VCPU_EXIT_ERROR; i++)
+		total += s->exits[i];
+	fprintf(f, "btvm stats: backend %s, %.3f s of guest run time\n", vm->backend->name, secs);
+	fprintf(f, "  exits: %llu", (unsigned long long)total);
+	if (secs > 0)
+		fprintf(f, " (%.0f per second)", (double)total / secs);
+	fputc('\n', f);
+	for (unsigned i = 0; i <= VCPU_EXIT_ERROR; i++)
+		if (s->exits[i])
+			fprintf(f, "    %-22s %llu\n", exit_names[i], (unsigned long long)s->exits[i]);
+	fprintf(f, "  port I/O: %llu reads, %llu writes; unclaimed ports: %llu reads (returned 0xff), %llu writes (dropped)\n",
+		(unsigned long long)s->io_reads, (unsigned long long)s->io_writes,
+		(unsigned long long)vm->pio.unhandled_reads, (unsigned long long)vm->pio.unhandled_writes);
+	fprintf(f, "  MMIO: %llu reads, %llu writes; unclaimed: %llu reads, %llu writes\n",
+		(unsigned long long)s->mmio_reads, (unsigned long long)s->mmio_writes,
+		(unsigned long long)vm->mmio.unhandled_reads, (unsigned long long)vm->mmio.unhandled_writes);
+	fprintf(f, "  interrupts injected: %llu; HLT: %llu (slept %llu times)\n",
+		(unsigned long long)s->irqs_injected, (unsigned long long)s->halts,
+		(unsigned long long)s->halt_sleeps);
+}

@@ -1,0 +1,98 @@
+/* One virtual machine: its memory, buses, platform devices, backend and
+ * the state of the run loop. */
+#ifndef BTVM_MONITOR_VM_H
+#define BTVM_MONITOR_VM_H
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
+#include "devices/io_bus.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/port61.h"
+#include "devices/rtc_cmos.h"
+#include "devices/timer_queue.h"
+#include "devices/uart16550.h"
+#include "loader/e820.h"
+#include "monitor/backend.h"
+#include "monitor/cli.h"
+#include "monitor/guest_mem.h"
+
+/* btvm's own exit statuses are even; the guest's debug-exit ones are odd. */
+enum {
+	BTVM_EXIT_OK = 0,
+	BTVM_EXIT_USAGE = 2,
+	BTVM_EXIT_GUEST_CRASH = 4,
+	BTVM_EXIT_HOST_LIMIT = 6,
+	BTVM_EXIT_INTERNAL = 8,
+	BTVM_EXIT_TIMEOUT = 124,
+};
+
+struct vm_stats {
+	uint64_t exits[VCPU_EXIT_ERROR + 1];
+	uint64_t io_reads, io_writes, mmio_reads, mmio_writes;
+	uint64_t irqs_injected;
+	uint64_t halts, halt_sleeps;
+	uint64_t timer_kicks;
+	uint64_t start_ns, end_ns;
+};
+
+struct vm {
+	struct vm_config *cfg;
+	struct guest_mem mem;
+	struct e820_map e820;
+	struct io_bus pio, mmio;
+	struct timer_queue tq;
+
+	struct pic_pair pic;
+	struct pit8254 pit;
+	struct port61 port61;
+	struct rtc_cmos rtc;
+	struct uart16550 com1;
+	struct i8042 kbc;
+	struct debug_exit dbg_exit;
+
+	const struct cpu_backend *backend;
+	void *backend_state;
+
+	/* run-loop state */
+	bool stop;
+	int exit_status;
+	char stop_reason[768];
+	uint64_t timeout_deadline;  /* VTIME_NEVER when no --timeout */
+	pthread_t vcpu_thread;
+	timer_t host_timer;
+	bool host_timer_ok;
+	uint64_t host_timer_armed;  /* deadline currently armed */
+	int serial_fd;              /* -1 for none */
+	struct vm_stats stats;
+};
+
+/* The signal that interrupts a running vCPU (timers, console input). */
+#define BTVM_KICK_SIGNAL SIGUSR1
+
+/* platform.c */
+int platform_create(struct vm *vm, char *err, size_t errlen);
+/* Ends the run loop with a status and a one-line reason (may be empty). */
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* run_loop.c */
+int vm_run(struct vm *vm);
+
+/* kick.c: host timer and kicks for the vCPU thread */
+int kick_setup(struct vm *vm, char *err, size_t errlen);
+void kick_arm(struct vm *vm, uint64_t deadline_ns);
+void kick_consume(void);       /* drop pending kicks (blocked while not in the guest) */
+void kick_vcpu(struct vm *vm); /* from another thread */
+void kick_wait(struct vm *vm, uint64_t deadline_ns); /* sleep until a kick or the deadline */
+
+/* console.c: COM1 input from stdin, output sinks */
+int console_setup(struct vm *vm, char *err, size_t errlen);
+void console_pump(struct vm *vm);   /* move pending input bytes into the UART */
+void console_restore(void);
+
+/* stats.c */
+void stats_print(struct vm *vm, FILE *f);
+#endif

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The project's test command (the README's, and the one CI runs):
+#   1. every test in ./build: unit, CLI errors, guest tests under QEMU (the
+#      reference) and under each btvm backend the host can run (the others
+#      are reported as skipped with the reason);
+#   2. the unit tests again, built with ASan/UBSan in ./build-asan.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j"$jobs" >/dev/null || {
+  echo "test: build failed"; cmake --build build 2>&1 | tail -30; exit 1; }
+ctest --test-dir build --output-on-failure -j"$jobs"
+rc=$?
+
+echo
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBTVM_SANITIZE=ON >/dev/null &&
+  cmake --build build-asan -j"$jobs" >/dev/null || { echo "test: sanitizer build failed"; exit 1; }
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
+rc2=$?
+exit $(( rc || rc2 ))

@@ -1,0 +1,140 @@
+#!/bin/bash
+# check_errors.sh BTVM_BINARY IMAGE_DIR
+#
+# Runs `BTVM run --accel kvm FILE` for every malformed image listed by
+# make_bad_images (IMAGE_DIR must hold its output: `make_bad_images DIR`
+# writes the files and prints their names; this script reads the names from
+# DIR/list.txt when present, else from the files named *.elf / *.bin in DIR
+# except good-multiboot.elf), plus command-line error cases.  For each case
+# it asserts:
+#   - a non-zero exit status that is not a crash, signal or timeout (< 124),
+#   - exactly one line on stderr, starting with "btvm: ",
+#   - nothing on stdout,
+#   - the input file (when there is one) is unchanged (sha256sum).
+# Images named flat-* run with --flat --mem 2M.  It prints one line per case
+# and exits 1 if any case fails (2 on bad usage).
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BTVM_BINARY IMAGE_DIR" >&2
+	exit 2
+fi
+BTVM=$1
+DIR=$2
+if [ ! -x "$BTVM" ]; then
+	echo "$0: '$BTVM' is not an executable" >&2
+	exit 2
+fi
+if [ ! -d "$DIR" ]; then
+	echo "$0: '$DIR' is not a directory" >&2
+	exit 2
+fi
+
+TMP=$(mktemp -d) || exit 2
+trap 'rm -rf "$TMP"' EXIT
+
+TIMEOUT=()
+if command -v timeout >/dev/null 2>&1; then
+	TIMEOUT=(timeout 30)
+fi
+
+total=0
+failed=0
+
+# check NAME INPUT_FILE_OR_EMPTY ARGS...
+check() {
+	local name=$1 input=$2
+	shift 2
+	local before="" after="" rc problems=""
+	total=$((total + 1))
+	if [ -n "$input" ] && [ -f "$input" ]; then
+		before=$(sha256sum <"$input")
+	fi
+	"${TIMEOUT[@]}" "$BTVM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		problems+=" exit-status-0;"
+	elif [ "$rc" -ge 124 ]; then
+		problems+=" exit-status-$rc-(timeout/crash/signal);"
+	fi
+	if [ -s "$TMP/out" ]; then
+		problems+=" stdout-not-empty;"
+	fi
+	local lines last
+	lines=$(wc -l <"$TMP/err")
+	last=$(tail -c 1 "$TMP/err" | od -An -tx1 | tr -d ' \n')
+	if [ "$lines" -ne 1 ] || [ "$last" != "0a" ]; then
+		problems+=" stderr-has-$lines-lines-(want-exactly-1);"
+	fi
+	if ! head -n 1 "$TMP/err" | grep -q '^btvm: '; then
+		problems+=" stderr-does-not-start-with-'btvm: ';"
+	fi
+	if [ -n "$before" ]; then
+		after=$(sha256sum <"$input")
+		if [ "$before" != "$after" ]; then
+			problems+=" input-file-changed;"
+		fi
+	fi
+	local msg
+	msg=$(head -n 1 "$TMP/err")
+	if [ -z "$problems" ]; then
+		echo "PASS $name: (status $rc) $msg"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name:$problems (status $rc) stderr: $(head -c 300 "$TMP/err" | tr '\n' '|')"
+	fi
+}
+
+# Malformed images.
+if [ -f "$DIR/list.txt" ]; then
+	mapfile -t names <"$DIR/list.txt"
+else
+	names=()
+	for f in "$DIR"/*.elf "$DIR"/*.bin; do
+		[ -e "$f" ] || continue
+		b=${f##*/}
+		[ "$b" = good-multiboot.elf ] && continue
+		names+=("$b")
+	done
+fi
+if [ ${#names[@]} -eq 0 ]; then
+	echo "$0: no images in '$DIR' (run make_bad_images '$DIR' first)" >&2
+	exit 2
+fi
+for n in "${names[@]}"; do
+	[ -n "$n" ] || continue
+	f="$DIR/$n"
+	case "$n" in
+	flat-*) check "$n" "$f" run --accel kvm --flat --mem 2M "$f" ;;
+	*) check "$n" "$f" run --accel kvm "$f" ;;
+	esac
+done
+
+# Files that are not kernel images.
+check "missing-kernel-file" "" run --accel kvm "$DIR/does-not-exist.elf"
+mkdir -p "$TMP/a-directory"
+check "kernel-is-a-directory" "" run --accel kvm "$TMP/a-directory"
+
+# Good kernel, bad module / initrd.
+GOOD="$DIR/good-multiboot.elf"
+if [ -f "$GOOD" ]; then
+	check "module-file-missing" "$GOOD" run --accel kvm --module "$DIR/no-such-module.bin,arg" "$GOOD"
+	check "initrd-file-missing" "$GOOD" run --accel kvm --initrd "$DIR/no-such-initrd.img" "$GOOD"
+	check "module-is-a-directory" "$GOOD" run --accel kvm --module "$TMP/a-directory" "$GOOD"
+	check "flat-with-module" "$GOOD" run --accel kvm --flat --module "$GOOD" "$GOOD"
+else
+	total=$((total + 1))
+	failed=$((failed + 1))
+	echo "FAIL good-multiboot.elf: missing from '$DIR' (needed for the module cases)"
+	GOOD="$DIR/no-multiboot-header.bin"
+fi
+
+# Command-line errors.
+check "no-kernel-argument" "" run --accel kvm
+check "mem-too-small-1K" "$GOOD" run --accel kvm --mem 1K "$GOOD"
+check "mem-not-a-size-abc" "$GOOD" run --accel kvm --mem abc "$GOOD"
+check "unknown-option" "$GOOD" run --accel kvm --no-such-option "$GOOD"
+check "accel-foo" "$GOOD" run --accel foo "$GOOD"
+
+echo "$((total - failed))/$total cases passed"
+[ "$failed" -eq 0 ]
