@@ -10,8 +10,15 @@ jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j"$jobs" >/dev/null || {
   echo "test: build failed"; cmake --build build 2>&1 | tail -30; exit 1; }
+echo "KVM on this host: $(build/btvm probe --accel kvm)"
 ctest --test-dir build --output-on-failure -j"$jobs"
 rc=$?
+# ctest does not show a skipped test's output: print each skip's reason.
+log=build/Testing/Temporary/LastTest.log
+if grep -q '^SKIP:' "$log" 2>/dev/null; then
+  echo "Skip reasons:"
+  awk '/^[0-9]+\/[0-9]+ Testing: /{t=$3} /^SKIP:/{print "  " t ": " $0}' "$log"
+fi
 
 echo
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="

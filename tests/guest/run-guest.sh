@@ -1,0 +1,123 @@
+#!/bin/bash
+# Runs one guest test ELF and checks its serial output and exit status.
+#
+#   run-guest.sh --backend qemu [--qemu PATH]          --expect FILE ELF
+#   run-guest.sh --backend kvm --btvm PATH [--needs L] --expect FILE ELF
+#   run-guest.sh --backend bt  --btvm PATH             --expect FILE ELF
+#
+# --needs L   what the test needs from the host's KVM besides flat 32-bit
+#             protected mode: "none", or a comma list of "iret", "paging".
+#             With --backend kvm the runner first runs
+#                 btvm probe --accel kvm --needs L
+#             which prints one line and exits 0 (the host can run it),
+#             3 (KVM works but lacks something in L) or 4 (no usable KVM);
+#             3 and 4 make this test SKIP (exit 77) with the probe's line.
+# The guest's COM1 output (\r stripped) must equal the --expect file line
+# for line, and the emulator must exit with status 1 (the guest wrote 0 to
+# isa-debug-exit at 0xf4: (0 << 1) | 1).
+# Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
+# raw output there.
+set -u
+
+backend="" btvm="" needs="none" expect="" elf="" qemu="${QEMU:-qemu-system-i386}"
+usage() {
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] --expect FILE ELF" >&2
+	exit 1
+}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--backend) backend="${2:-}"; shift 2 || usage ;;
+	--btvm) btvm="${2:-}"; shift 2 || usage ;;
+	--qemu) qemu="${2:-}"; shift 2 || usage ;;
+	--needs) needs="${2:-}"; shift 2 || usage ;;
+	--expect) expect="${2:-}"; shift 2 || usage ;;
+	--) shift; elf="${1:-}"; shift || usage ;;
+	-*) echo "run-guest: unknown option $1" >&2; usage ;;
+	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
+	esac
+done
+[ -n "$backend" ] && [ -n "$expect" ] && [ -n "$elf" ] || usage
+[ -f "$elf" ] || { echo "run-guest: no guest ELF at $elf (build the guest-tests target)" >&2; exit 1; }
+[ -e "$expect" ] || { echo "run-guest: no expected output at $expect" >&2; exit 1; }
+case "$needs" in
+none | iret | paging | iret,paging | paging,iret) ;;
+*) echo "run-guest: --needs must be none, iret, paging or iret,paging (got '$needs')" >&2; exit 1 ;;
+esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-guest.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+name=$(basename "$elf" .elf)
+
+case "$backend" in
+qemu)
+	if ! command -v "$qemu" >/dev/null 2>&1; then
+		echo "SKIP: $qemu not found"
+		exit 77
+	fi
+	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-serial stdio -display none -nodefaults -no-reboot -m 128 \
+		</dev/null >"$tmp/raw" 2>"$tmp/stderr"
+	status=$?
+	;;
+kvm | bt)
+	if [ -z "$btvm" ] || [ ! -x "$btvm" ]; then
+		echo "run-guest: --btvm must name the btvm executable (got '${btvm}')" >&2
+		exit 1
+	fi
+	if [ "$backend" = kvm ]; then
+		timeout 60 "$btvm" probe --accel kvm --needs "$needs" </dev/null >"$tmp/probe.out" 2>"$tmp/probe.err"
+		prc=$?
+		line=$(head -n 1 "$tmp/probe.out")
+		case $prc in
+		0) ;;
+		3 | 4)
+			echo "SKIP: $line"
+			exit 77
+			;;
+		*)
+			echo "FAIL: '$btvm probe --accel kvm --needs $needs' exited $prc: $line"
+			cat "$tmp/probe.err"
+			exit 1
+			;;
+		esac
+	fi
+	# btvm enforces --timeout itself; the outer timeout is a safety net.
+	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 "$elf" \
+		</dev/null >"$tmp/raw" 2>"$tmp/stderr"
+	status=$?
+	;;
+*)
+	usage
+	;;
+esac
+
+tr -d '\r' <"$tmp/raw" >"$tmp/out"
+if [ -n "${GUEST_KEEP_OUTPUT:-}" ]; then
+	mkdir -p "$GUEST_KEEP_OUTPUT" && cp "$tmp/out" "$GUEST_KEEP_OUTPUT/$name.$backend.out"
+fi
+
+ok=1
+if ! diff -u --label "$expect" --label "$name ($backend output)" "$expect" "$tmp/out" >"$tmp/diff"; then
+	ok=0
+	echo "FAIL: $name: serial output differs from $expect:"
+	cat "$tmp/diff"
+fi
+if [ "$status" -ne 1 ]; then
+	ok=0
+	case $status in
+	3) why="the guest reported failure (wrote 1 to port 0xf4)" ;;
+	124) why="timed out" ;;
+	*) why="expected 1: the guest writes 0 to port 0xf4 on success" ;;
+	esac
+	echo "FAIL: $name: exit status $status ($why)"
+fi
+if [ $ok -eq 0 ]; then
+	if [ -s "$tmp/stderr" ]; then
+		echo "--- $backend stderr:"
+		head -n 40 "$tmp/stderr"
+	fi
+	exit 1
+fi
+echo "PASS: $name ($backend): $(tail -n 1 "$tmp/out")"
+exit 0
