@@ -1,5 +1,5 @@
 /* COM1 console: output to stdout or a file, input from stdin when stdin is
- * a terminal or a pipe.  A reader thread moves stdin bytes into a small
+ * a terminal, a pipe or a file (as QEMU's -serial stdio).  A reader thread moves stdin bytes into a small
  * ring and kicks the vCPU thread, which feeds the UART as its receive FIFO
  * has room (console_pump, called from the run loop).  On a terminal, line
  * buffering and echo are turned off (the guest echoes) and restored at
@@ -90,8 +90,8 @@ int console_setup(struct vm *vm, char *err, size_t errlen)
 	if (fstat(STDIN_FILENO, &st) < 0)
 		return 0;
 	bool tty = isatty(STDIN_FILENO);
-	if (!tty && !S_ISFIFO(st.st_mode))
-		return 0; /* /dev/null, a regular file: no input */
+	if (!tty && !S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return 0; /* /dev/null and other devices: no input */
 	if (tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios t = saved_tio;
 		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);

@@ -15,11 +15,12 @@
 # The guest's COM1 output (\r stripped) must equal the --expect file line
 # for line, and the emulator must exit with status 1 (the guest wrote 0 to
 # isa-debug-exit at 0xf4: (0 << 1) | 1).
+# --stdin FILE feeds FILE to the guest's COM1 input (default /dev/null).
 # Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null qemu="${QEMU:-qemu-system-i386}"
 usage() {
 	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] --expect FILE ELF" >&2
 	exit 1
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu="${2:-}"; shift 2 || usage ;;
 	--needs) needs="${2:-}"; shift 2 || usage ;;
 	--expect) expect="${2:-}"; shift 2 || usage ;;
+	--stdin) stdin_file="${2:-}"; shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
 	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
@@ -57,7 +59,7 @@ qemu)
 	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-serial stdio -display none -nodefaults -no-reboot -m 128 \
-		</dev/null >"$tmp/raw" 2>"$tmp/stderr"
+		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
 kvm | bt)
@@ -84,7 +86,7 @@ kvm | bt)
 	fi
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
 	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 "$elf" \
-		</dev/null >"$tmp/raw" 2>"$tmp/stderr"
+		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
 *)
