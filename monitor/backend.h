@@ -62,8 +62,11 @@ struct cpu_backend {
 	void (*request_irq_window)(struct vm *vm, bool on);
 	/* Print the guest registers for a crash report. */
 	void (*dump_state)(struct vm *vm, FILE *f);
+	/* Backend counters for --stats (may be NULL). */
+	void (*print_stats)(struct vm *vm, FILE *f);
 	void (*destroy)(struct vm *vm);
 };
 
 extern const struct cpu_backend kvm_backend;
+extern const struct cpu_backend bt_backend;
 #endif

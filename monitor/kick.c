@@ -14,9 +14,22 @@
 #include <unistd.h>
 #include "monitor/vm.h"
 
+static volatile sig_atomic_t kicked;
+
+/* Interrupts KVM_RUN and ppoll; the bt backend, which runs translated code
+ * with the signal unblocked, sees the flag between blocks. */
 static void kick_handler(int sig)
 {
-	(void)sig; /* only there so the signal interrupts KVM_RUN and ppoll */
+	(void)sig;
+	kicked = 1;
+}
+
+bool kick_pending(void)
+{
+	if (!kicked)
+		return false;
+	kicked = 0;
+	return true;
 }
 
 int kick_setup(struct vm *vm, char *err, size_t errlen)

@@ -36,9 +36,6 @@ static int cmd_probe(struct vm_config *cfg)
 static int cmd_run(struct vm_config *cfg)
 {
 	char err[512];
-	if (cfg->accel == ACCEL_BT)
-		return fail(BTVM_EXIT_USAGE, "--accel bt: the binary translator is not available yet in this build; "
-			    "use --accel kvm");
 	if (cfg->disk_path)
 		return fail(BTVM_EXIT_USAGE, "--disk %s: this build has no disk controller yet "
 			    "(the ATA disk comes with the Linux guest work)", cfg->disk_path);
@@ -47,7 +44,7 @@ static int cmd_run(struct vm_config *cfg)
 	vm.cfg = cfg;
 	vm.serial_fd = -1;
 	vm.timeout_deadline = VTIME_NEVER;
-	vm.backend = &kvm_backend;
+	vm.backend = cfg->accel == ACCEL_BT ? &bt_backend : &kvm_backend;
 	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
 	e820_build(&vm.e820, cfg->mem_bytes);

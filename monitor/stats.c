@@ -37,4 +37,6 @@ void stats_print(struct vm *vm, FILE *f)
 	fprintf(f, "  interrupts injected: %llu; HLT: %llu (slept %llu times)\n",
 		(unsigned long long)s->irqs_injected, (unsigned long long)s->halts,
 		(unsigned long long)s->halt_sleeps);
+	if (vm->backend->print_stats)
+		vm->backend->print_stats(vm, f);
 }

@@ -1,0 +1,72 @@
+/* The bt backend's private state, shared by its files. */
+#ifndef BTVM_BT_BT_H
+#define BTVM_BT_BT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "bt/cpu.h"
+#include "bt/tcache.h"
+#include "decoder/decoder.h"
+#include "shadow/kview.h"
+
+struct vm;
+
+enum bt_exit_reason {
+	BX_NONE,
+	BX_DISPATCH,    /* just continue at cpu.eip */
+	BX_HLT,
+	BX_EXCEPTION,   /* deliver exc_vector (+ exc_error) at cpu.eip */
+	BX_SHUTDOWN,    /* triple fault */
+	BX_ERROR,       /* something bt cannot do (msg) */
+};
+
+struct bt_stats {
+	uint64_t callouts, emulated[16], exits, dispatches, exceptions, interrupts;
+	uint64_t smc_faults, host_faults;
+};
+
+struct bt {
+	struct bt_cpu cpu;       /* first: callouts get &cpu and find bt */
+	struct vm *vm;
+	struct tcache tc;
+	struct kview kv;
+	struct guest_decoder dec;
+	enum bt_exit_reason exit;
+	int exc_vector;
+	uint32_t exc_error;
+	bool exc_has_error;
+	int exc_depth;           /* 0 normal, 1 delivering, 2 double fault */
+	char msg[512];
+	volatile int kicked;
+	bool want_irq_window;
+	bool single_next;        /* translate the next block one instruction long */
+	struct bt_stats st;
+};
+
+static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
+
+/* translate.c */
+struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode);
+
+/* emulate.c: instructions done in C (IC_EMULATE).  Returns 0 to continue
+ * the translated code, 1 to return to the dispatcher. */
+int bt_co_emulate(struct bt_cpu *cpu, uint32_t eip);
+
+/* exceptions.c */
+void bt_raise(struct bt *bt, int vector, bool has_error, uint32_t error);
+int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool is_int_insn, uint32_t next_eip);
+int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *err);
+int bt_load_cs(struct bt *bt, uint16_t sel);
+void bt_deliver_event(struct bt *bt, int vector, bool has_err, uint32_t err, bool software, uint32_t next_eip);
+void bt_deliver_pending(struct bt *bt);
+
+/* memory access from C (paging off: linear = physical) */
+bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len);
+bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len);
+void bt_set_error(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* runtime.S */
+void bt_enter(struct bt_cpu *cpu, const void *code);
+void bt_exit(void);
+void bt_callout(void);
+void bt_fault_exit(void);
+#endif

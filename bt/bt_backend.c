@@ -1,0 +1,342 @@
+/* The bt backend: guest ring-0 code runs as translated blocks in the
+ * monitor's own thread.  The dispatcher looks up (or translates) the block
+ * at the guest EIP, enters it (bt_enter), and acts on why it came back;
+ * faults inside translated code arrive as host signals, are mapped back to
+ * the guest instruction through the block's side table, and become guest
+ * exceptions, self-modifying-code invalidations, or a clear error.
+ *
+ * This stage runs guests with paging off at CPL 0; it says so, in one
+ * line, when a guest goes beyond that (paging, ring 3, task switches). */
+#include <asm/prctl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "bt/bt.h"
+#include "monitor/vm.h"
+
+_Static_assert(offsetof(struct bt_cpu, regs) == CPU_OFF_REGS, "regs");
+_Static_assert(offsetof(struct bt_cpu, eip) == CPU_OFF_EIP, "eip");
+_Static_assert(offsetof(struct bt_cpu, eflags) == CPU_OFF_EFLAGS, "eflags");
+_Static_assert(offsetof(struct bt_cpu, host_rsp) == CPU_OFF_HOST_RSP, "host_rsp");
+_Static_assert(offsetof(struct bt_cpu, exit_fn) == CPU_OFF_EXIT_FN, "exit_fn");
+_Static_assert(offsetof(struct bt_cpu, callout_fn) == CPU_OFF_CALLOUT, "callout");
+_Static_assert(offsetof(struct bt_cpu, arg) == CPU_OFF_ARG, "arg");
+_Static_assert(offsetof(struct bt_cpu, fn) == CPU_OFF_FN, "fn");
+_Static_assert(offsetof(struct bt_cpu, lookup) == CPU_OFF_LOOKUP, "lookup");
+_Static_assert(offsetof(struct bt, cpu) == 0, "cpu first");
+
+static struct bt *current_bt; /* for the signal handlers (one vCPU) */
+
+static struct bt *bt_state(struct vm *vm) { return vm->backend_state; }
+
+/* ---------------------------------------------------------------- faults */
+
+static const int host_regs_map[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_R12, REG_RBP, REG_RSI, REG_RDI };
+
+static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "btvm: internal error: signal %d at host address %#llx "
+			 "(fault address %p) outside translated code\n", sig,
+			 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP], si->si_addr);
+	if (n > 0 && write(STDERR_FILENO, buf, (size_t)n) < 0)
+		n = 0;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	struct bt *bt = current_bt;
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct bt_block *b = bt ? tcache_find_pc(&bt->tc, (void *)g[REG_RIP]) : NULL;
+	if (!b) {
+		fatal_host_fault(sig, si, uc);
+		return;
+	}
+	struct bt_cpu *c = &bt->cpu;
+	/* The guest instruction whose translation faulted. */
+	uint32_t off = (uint32_t)((uint8_t *)g[REG_RIP] - b->code), eip = b->eip;
+	for (unsigned i = 0; i < b->n_insns && b->host_off[i + 1] <= off; i++)
+		eip += b->insn_len[i];
+	for (int r = 0; r < 8; r++)
+		c->regs[r] = (uint32_t)g[host_regs_map[r]];
+	c->eflags = (c->eflags & ~EFLAGS_HOST_MASK) | ((uint32_t)g[REG_EFL] & EFLAGS_HOST_MASK);
+	c->eip = eip;
+	bt->st.host_faults++;
+	bt->exit = BX_DISPATCH;
+
+	switch (sig) {
+	case SIGSEGV: {
+		uint8_t *a = si->si_addr;
+		if (!kview_contains(&bt->kv, a)) {
+			bt_set_error(bt, "internal error: translated code at guest EIP %#x touched host "
+				     "address %p outside the guest view", eip, (void *)a);
+			break;
+		}
+		uint64_t pa = (uint64_t)(a - bt->kv.base);
+		if (pa < bt->vm->mem.phys.size && kview_unprotect(&bt->kv, pa)) {
+			/* A write to a page with translations: drop them and run
+			 * the instruction again from a fresh translation. */
+			tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
+			bt->st.smc_faults++;
+			break;
+		}
+		bt_set_error(bt, "guest access to physical address %#llx at EIP %#x: there is no RAM "
+			     "there, and bt does not emulate MMIO yet", (unsigned long long)pa, eip);
+		break;
+	}
+	case SIGFPE:
+		if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF)
+			bt_raise(bt, 0, false, 0);          /* #DE */
+		else
+			bt_raise(bt, (c->cr0 & CR0_NE) ? 16 : 16, false, 0); /* #MF (x87) */
+		break;
+	case SIGILL:
+		bt_raise(bt, 6, false, 0);
+		break;
+	default:
+		bt_set_error(bt, "host signal %d in translated code at guest EIP %#x", sig, eip);
+		break;
+	}
+	g[REG_RIP] = (greg_t)(uintptr_t)bt_fault_exit;
+	g[REG_R15] = (greg_t)(uintptr_t)c;
+}
+
+static int install_fault_handlers(char *err, size_t errlen)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	const int sigs[] = { SIGSEGV, SIGFPE, SIGILL, SIGBUS, SIGTRAP };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0) {
+			snprintf(err, errlen, "bt: cannot install fault handlers: %s", strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- backend */
+
+static void flat_seg(struct seg *s, uint16_t sel, uint16_t attr)
+{
+	s->sel = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->attr = attr;
+}
+
+static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size_t errlen)
+{
+	struct bt *bt = calloc(1, sizeof(*bt));
+	if (!bt) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	vm->backend_state = bt;
+	bt->vm = vm;
+	current_bt = bt;
+	decoder_init(&bt->dec);
+	if (tcache_init(&bt->tc, err, errlen) < 0 || kview_init(&bt->kv, &vm->mem, err, errlen) < 0 ||
+	    install_fault_handlers(err, errlen) < 0)
+		return -1;
+	/* GS base = the K-view: every translated memory access is gs:[ea32]. */
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)BTVM_KVIEW_BASE) < 0) {
+		snprintf(err, errlen, "bt: cannot set the GS base: %s", strerror(errno));
+		return -1;
+	}
+	struct bt_cpu *c = &bt->cpu;
+	c->exit_fn = (uint64_t)(uintptr_t)bt_exit;
+	c->callout_fn = (uint64_t)(uintptr_t)bt_callout;
+	c->regs[R_EAX] = bs->eax;
+	c->regs[R_EBX] = bs->ebx;
+	c->regs[R_ECX] = bs->ecx;
+	c->regs[R_EDX] = bs->edx;
+	c->regs[R_ESI] = bs->esi;
+	c->regs[R_EDI] = bs->edi;
+	c->regs[R_EBP] = bs->ebp;
+	c->regs[R_ESP] = bs->esp;
+	c->eip = bs->eip;
+	c->eflags = 2;
+	c->cr0 = CR0_PE | CR0_ET;
+	/* Multiboot 0.6.96 §3.2 machine state, as the KVM backend sets it. */
+	flat_seg(&c->seg[S_CS], 0x08, 0xc09b);
+	flat_seg(&c->seg[S_DS], 0x10, 0xc093);
+	c->seg[S_ES] = c->seg[S_SS] = c->seg[S_FS] = c->seg[S_GS] = c->seg[S_DS];
+	c->tr.attr = 0x8b;
+	c->tr.limit = 0x67;
+	c->msr_apic_base = 0xfee00900;
+	c->dr[6] = 0xffff0ff0;  /* reset values (SDM Vol. 3B 17.2) */
+	c->dr[7] = 0x400;
+	c->msr_pat = 0x0007040600070406ull;
+	c->cpl = 0;
+	return 0;
+}
+
+static bool bt_irq_window_open(struct vm *vm)
+{
+	struct bt *bt = bt_state(vm);
+	return (bt->cpu.eflags & EFLAGS_IF) && !bt->cpu.irq_shadow;
+}
+
+static int bt_inject_irq(struct vm *vm, int vector)
+{
+	struct bt *bt = bt_state(vm);
+	bt->st.interrupts++;
+	bt_deliver_event(bt, vector, false, 0, false, 0);
+	return 0;
+}
+
+static void bt_request_irq_window(struct vm *vm, bool on)
+{
+	bt_state(vm)->want_irq_window = on;
+}
+
+static void fill_exit_error(struct bt *bt, struct vcpu_exit *ex)
+{
+	ex->kind = VCPU_EXIT_ERROR;
+	snprintf(ex->msg, sizeof(ex->msg), "%s", bt->msg);
+}
+
+static int bt_run(struct vm *vm, struct vcpu_exit *ex)
+{
+	struct bt *bt = bt_state(vm);
+	struct bt_cpu *c = &bt->cpu;
+	sigset_t kick, old;
+	sigemptyset(&kick);
+	sigaddset(&kick, BTVM_KICK_SIGNAL);
+	/* Timers and console input may interrupt translated code: the kick
+	 * handler only sets a flag, checked between blocks. */
+	pthread_sigmask(SIG_UNBLOCK, &kick, &old);
+	for (;;) {
+		if (kick_pending()) {
+			ex->kind = VCPU_EXIT_KICK;
+			break;
+		}
+		if (vm->stop) {
+			ex->kind = VCPU_EXIT_KICK;
+			break;
+		}
+		if (bt->want_irq_window && bt_irq_window_open(vm)) {
+			ex->kind = VCPU_EXIT_IRQ_WINDOW;
+			break;
+		}
+		bool tf = c->eflags & EFLAGS_TF;
+		uint32_t mode = (tf || bt->single_next) ? TM_SINGLE : 0;
+		bool shadow = c->irq_shadow;
+		bt->single_next = false;
+		struct bt_block *b = tcache_lookup(&bt->tc, c->eip, mode);
+		if (!b)
+			b = bt_translate(bt, c->eip, mode);
+		bt->exit = BX_DISPATCH;
+		bt->st.dispatches++;
+		bt_enter(c, b->code);
+		if (shadow)
+			c->irq_shadow = false;
+		switch (bt->exit) {
+		case BX_DISPATCH:
+		case BX_NONE:
+			if (tf) {
+				/* single-step trap after one instruction (SDM 17.3.1.4) */
+				c->dr[6] |= 0x4000;
+				bt_deliver_event(bt, 1, false, 0, false, 0);
+				if (bt->exit == BX_SHUTDOWN)
+					goto shutdown;
+				if (bt->exit == BX_ERROR)
+					goto error;
+			}
+			continue;
+		case BX_HLT:
+			ex->kind = VCPU_EXIT_HLT;
+			goto out;
+		case BX_EXCEPTION:
+			bt->st.exceptions++;
+			bt_deliver_pending(bt);
+			if (bt->exit == BX_SHUTDOWN)
+				goto shutdown;
+			if (bt->exit == BX_ERROR)
+				goto error;
+			continue;
+		case BX_SHUTDOWN:
+			goto shutdown;
+		case BX_ERROR:
+			goto error;
+		}
+	}
+	goto out;
+shutdown:
+	ex->kind = VCPU_EXIT_SHUTDOWN;
+	goto out;
+error:
+	fill_exit_error(bt, ex);
+out:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
+static void bt_dump_state(struct vm *vm, FILE *f)
+{
+	struct bt *bt = bt_state(vm);
+	if (!bt)
+		return;
+	struct bt_cpu *c = &bt->cpu;
+	fprintf(f, "btvm: guest state: EIP=%08x EFLAGS=%08x EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
+		   "btvm:   ESI=%08x EDI=%08x EBP=%08x ESP=%08x CS=%04x SS=%04x\n"
+		   "btvm:   CR0=%08x CR2=%08x CR3=%08x CR4=%08x GDT=%08x/%x IDT=%08x/%x\n",
+		c->eip, c->eflags, c->regs[R_EAX], c->regs[R_EBX], c->regs[R_ECX], c->regs[R_EDX],
+		c->regs[R_ESI], c->regs[R_EDI], c->regs[R_EBP], c->regs[R_ESP], c->seg[S_CS].sel,
+		c->seg[S_SS].sel, c->cr0, c->cr2, c->cr3, c->cr4, c->gdtr.base, c->gdtr.limit,
+		c->idtr.base, c->idtr.limit);
+}
+
+static void bt_print_stats(struct vm *vm, FILE *f)
+{
+	struct bt *bt = bt_state(vm);
+	struct tcache *tc = &bt->tc;
+	fprintf(f, "  bt: %llu blocks / %llu guest instructions translated (%llu copied as is, %.1f%%), "
+		   "%zu KiB of host code in the cache now\n",
+		(unsigned long long)tc->translated_blocks, (unsigned long long)tc->translated_insns,
+		(unsigned long long)tc->copied_insns,
+		tc->translated_insns ? 100.0 * (double)tc->copied_insns / (double)tc->translated_insns : 0.0,
+		(size_t)(tc->code_top - tc->code) / 1024);
+	fprintf(f, "  bt: %llu dispatches, %llu emulation callouts, %llu guest exceptions, %llu interrupts, "
+		   "%llu host faults (%llu self-modifying-code), %llu cache flushes, %llu blocks invalidated\n",
+		(unsigned long long)bt->st.dispatches, (unsigned long long)bt->st.callouts,
+		(unsigned long long)bt->st.exceptions, (unsigned long long)bt->st.interrupts,
+		(unsigned long long)bt->st.host_faults, (unsigned long long)bt->st.smc_faults,
+		(unsigned long long)tc->flushes, (unsigned long long)tc->invalidations);
+}
+
+static void bt_destroy(struct vm *vm)
+{
+	struct bt *bt = bt_state(vm);
+	if (!bt)
+		return;
+	tcache_destroy(&bt->tc);
+	kview_destroy(&bt->kv);
+	current_bt = NULL;
+	free(bt);
+	vm->backend_state = NULL;
+}
+
+const struct cpu_backend bt_backend = {
+	.name = "bt",
+	.create = bt_create,
+	.run = bt_run,
+	.irq_window_open = bt_irq_window_open,
+	.inject_irq = bt_inject_irq,
+	.request_irq_window = bt_request_irq_window,
+	.dump_state = bt_dump_state,
+	.print_stats = bt_print_stats,
+	.destroy = bt_destroy,
+};

@@ -1,0 +1,95 @@
+/* Guest CPU state for the bt backend.  Translated code keeps the guest
+ * registers in host registers while it runs (EAX..EDI in the same host
+ * registers, ESP in R12D, R15 = this struct) and stores them here at every
+ * exit; bt/runtime.S reaches the fields by the offsets below, which
+ * static assertions in bt/cpu.c check against the C layout. */
+#ifndef BTVM_BT_CPU_H
+#define BTVM_BT_CPU_H
+
+#define CPU_OFF_REGS      0    /* uint32_t regs[8]: EAX ECX EDX EBX ESP EBP ESI EDI */
+#define CPU_OFF_EIP       32
+#define CPU_OFF_EFLAGS    36   /* arithmetic flags + DF as the host saw them */
+#define CPU_OFF_HOST_RSP  40
+#define CPU_OFF_EXIT_FN   48   /* address of bt_exit (translated code jumps through it) */
+#define CPU_OFF_CALLOUT   56   /* address of bt_callout */
+#define CPU_OFF_ARG       64   /* uint64_t: callout argument */
+#define CPU_OFF_FN        72   /* uint64_t: callout C function */
+#define CPU_OFF_LOOKUP    80   /* address of the indirect-branch lookup table */
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS };
+
+/* A segment register with its descriptor cache (SDM Vol. 3A 3.4.3). */
+struct seg {
+	uint16_t sel;
+	uint32_t base, limit;   /* limit in bytes, already scaled by G */
+	uint16_t attr;          /* access byte | flags nibble << 8 */
+};
+
+struct dtr {
+	uint32_t base;
+	uint16_t limit;
+};
+
+#define EFLAGS_CF 0x0001u
+#define EFLAGS_PF 0x0004u
+#define EFLAGS_AF 0x0010u
+#define EFLAGS_ZF 0x0040u
+#define EFLAGS_SF 0x0080u
+#define EFLAGS_TF 0x0100u
+#define EFLAGS_IF 0x0200u
+#define EFLAGS_DF 0x0400u
+#define EFLAGS_OF 0x0800u
+#define EFLAGS_IOPL 0x3000u
+#define EFLAGS_NT 0x4000u
+#define EFLAGS_RF 0x10000u
+#define EFLAGS_VM 0x20000u
+#define EFLAGS_AC 0x40000u
+#define EFLAGS_ID 0x200000u
+/* The flags the host computes for the guest; the others are virtual. */
+#define EFLAGS_HOST_MASK (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF | EFLAGS_DF)
+
+struct bt_cpu {
+	/* --- reached from assembly: keep in sync with CPU_OFF_* --- */
+	uint32_t regs[8];
+	uint32_t eip;
+	uint32_t eflags;        /* full guest EFLAGS; host bits valid at exits */
+	uint64_t host_rsp;
+	uint64_t exit_fn;
+	uint64_t callout_fn;
+	uint64_t arg;
+	uint64_t fn;
+	uint64_t lookup;
+	/* --- C only --- */
+	struct seg seg[6];
+	struct dtr gdtr, idtr;
+	struct seg ldtr, tr;
+	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t dr[8];
+	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
+	uint64_t msr_apic_base, msr_pat, msr_misc_enable;
+	uint64_t tsc_offset;
+	int cpl;
+	bool irq_shadow;        /* after STI / MOV SS: one instruction first */
+	bool halted;
+};
+
+#define CR0_PE 0x1u
+#define CR0_MP 0x2u
+#define CR0_EM 0x4u
+#define CR0_TS 0x8u
+#define CR0_ET 0x10u
+#define CR0_NE 0x20u
+#define CR0_WP 0x10000u
+#define CR0_AM 0x40000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_PSE 0x10u
+#define CR4_PGE 0x80u
+#endif
+#endif

@@ -1,0 +1,1171 @@
+/* Guest instructions the translator does not copy (class IC_EMULATE) are
+ * carried out here, in C, on the guest state saved by bt_callout: the
+ * privileged and sensitive ones (Popek-Goldberg: cli/sti/pushf/popf, I/O,
+ * control and segment registers, descriptor tables, int/iret, far
+ * transfers), and the ones that mean something else in 64-bit mode (push/
+ * pop of segment registers, pusha/popa, BCD, bound, enter, string
+ * instructions with their implicit ES:EDI).  Each handler reads operands
+ * through the guest's segments, and either completes (return 0: the
+ * translated code goes on) or leaves for the dispatcher (return 1, with
+ * cpu->eip and bt->exit saying where and why). */
+#include <stdio.h>
+#include <string.h>
+#include <x86intrin.h>
+#include "bt/bt.h"
+#include "monitor/vm.h"
+
+enum { CONT = 0, LEAVE = 1 };
+
+/* ---------------------------------------------------------------- registers */
+
+static uint32_t *gpr32(struct bt_cpu *c, int id) { return &c->regs[id & 7]; }
+
+static uint32_t reg_read(struct bt_cpu *c, ZydisRegister r)
+{
+	switch (ZydisRegisterGetClass(r)) {
+	case ZYDIS_REGCLASS_GPR32:
+		return c->regs[ZydisRegisterGetId(r)];
+	case ZYDIS_REGCLASS_GPR16:
+		return c->regs[ZydisRegisterGetId(r)] & 0xffff;
+	case ZYDIS_REGCLASS_GPR8: {
+		int id = ZydisRegisterGetId(r);
+		if (id < 4)
+			return c->regs[id] & 0xff;
+		return (c->regs[id - 4] >> 8) & 0xff;
+	}
+	case ZYDIS_REGCLASS_SEGMENT:
+		return c->seg[ZydisRegisterGetId(r)].sel;
+	default:
+		return 0;
+	}
+}
+
+static void reg_write(struct bt_cpu *c, ZydisRegister r, uint32_t v)
+{
+	switch (ZydisRegisterGetClass(r)) {
+	case ZYDIS_REGCLASS_GPR32:
+		c->regs[ZydisRegisterGetId(r)] = v;
+		break;
+	case ZYDIS_REGCLASS_GPR16: {
+		uint32_t *p = gpr32(c, ZydisRegisterGetId(r));
+		*p = (*p & 0xffff0000u) | (v & 0xffff);
+		break;
+	}
+	case ZYDIS_REGCLASS_GPR8: {
+		int id = ZydisRegisterGetId(r);
+		if (id < 4)
+			c->regs[id] = (c->regs[id] & ~0xffu) | (v & 0xff);
+		else
+			c->regs[id - 4] = (c->regs[id - 4] & ~0xff00u) | (v & 0xff) << 8;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- operands */
+
+static int seg_of(ZydisRegister r)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_ES: return S_ES;
+	case ZYDIS_REGISTER_CS: return S_CS;
+	case ZYDIS_REGISTER_SS: return S_SS;
+	case ZYDIS_REGISTER_FS: return S_FS;
+	case ZYDIS_REGISTER_GS: return S_GS;
+	default: return S_DS;
+	}
+}
+
+/* Effective address (offset within the segment) of a memory operand. */
+static uint32_t ea_of(struct bt_cpu *c, const ZydisDecodedOperand *op)
+{
+	uint32_t ea = (uint32_t)op->mem.disp.value;
+	if (op->mem.base != ZYDIS_REGISTER_NONE)
+		ea += reg_read(c, op->mem.base);
+	if (op->mem.index != ZYDIS_REGISTER_NONE)
+		ea += reg_read(c, op->mem.index) * op->mem.scale;
+	if (ZydisRegisterGetClass(op->mem.base) == ZYDIS_REGCLASS_GPR16 ||
+	    ZydisRegisterGetClass(op->mem.index) == ZYDIS_REGCLASS_GPR16)
+		ea &= 0xffff;
+	return ea;
+}
+
+static uint32_t lin_of(struct bt_cpu *c, const ZydisDecodedOperand *op)
+{
+	return c->seg[seg_of(op->mem.segment)].base + ea_of(c, op);
+}
+
+/* A guest memory access from C that misses RAM: bt does not emulate MMIO
+ * yet, so that is reported as an error, not turned into a guest fault. */
+static int mem_fail(struct bt *bt, uint32_t lin)
+{
+	bt_set_error(bt, "guest access to linear/physical address %#x, outside RAM: MMIO is not "
+		     "emulated by the bt backend yet", lin);
+	return LEAVE;
+}
+
+#define READ(lin, p, n)  do { if (!bt_read(bt, (lin), (p), (n))) return mem_fail(bt, (lin)); } while (0)
+#define WRITE(lin, p, n) do { if (!bt_write(bt, (lin), (p), (n))) return mem_fail(bt, (lin)); } while (0)
+
+static int op_read(struct bt *bt, const ZydisDecodedOperand *op, uint32_t *v)
+{
+	struct bt_cpu *c = &bt->cpu;
+	switch (op->type) {
+	case ZYDIS_OPERAND_TYPE_REGISTER:
+		*v = reg_read(c, op->reg.value);
+		return CONT;
+	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+		*v = (uint32_t)op->imm.value.u;
+		return CONT;
+	case ZYDIS_OPERAND_TYPE_MEMORY: {
+		uint32_t lin = lin_of(c, op);
+		*v = 0;
+		READ(lin, v, op->size / 8 > 4 ? 4 : op->size / 8);
+		return CONT;
+	}
+	default:
+		*v = 0;
+		return CONT;
+	}
+}
+
+static int op_write(struct bt *bt, const ZydisDecodedOperand *op, uint32_t v)
+{
+	struct bt_cpu *c = &bt->cpu;
+	if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		reg_write(c, op->reg.value, v);
+		return CONT;
+	}
+	uint32_t lin = lin_of(c, op);
+	WRITE(lin, &v, op->size / 8 > 4 ? 4 : op->size / 8);
+	return CONT;
+}
+
+static int push(struct bt *bt, uint32_t v, unsigned size)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t esp = c->regs[R_ESP] - size;
+	WRITE(c->seg[S_SS].base + esp, &v, size);
+	c->regs[R_ESP] = esp;
+	return CONT;
+}
+
+static int pop(struct bt *bt, uint32_t *v, unsigned size)
+{
+	struct bt_cpu *c = &bt->cpu;
+	*v = 0;
+	READ(c->seg[S_SS].base + c->regs[R_ESP], v, size);
+	c->regs[R_ESP] += size;
+	return CONT;
+}
+
+/* ---------------------------------------------------------------- flags */
+
+static unsigned parity(uint32_t v)
+{
+	return !__builtin_parity(v & 0xff);
+}
+
+/* Flags of a - b at width bits (CMPS/SCAS). */
+static uint32_t flags_sub(uint32_t a, uint32_t b, unsigned bits)
+{
+	uint32_t mask = bits == 32 ? 0xffffffffu : (1u << bits) - 1;
+	uint32_t sign = 1u << (bits - 1);
+	a &= mask;
+	b &= mask;
+	uint32_t r = (a - b) & mask;
+	uint32_t f = 0;
+	if (a < b) f |= EFLAGS_CF;
+	if (parity(r)) f |= EFLAGS_PF;
+	if ((a ^ b ^ r) & 0x10) f |= EFLAGS_AF;
+	if (r == 0) f |= EFLAGS_ZF;
+	if (r & sign) f |= EFLAGS_SF;
+	if ((a ^ b) & (a ^ r) & sign) f |= EFLAGS_OF;
+	return f;
+}
+
+#define ARITH (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
+
+static void set_arith(struct bt_cpu *c, uint32_t f)
+{
+	c->eflags = (c->eflags & ~ARITH) | (f & ARITH);
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static int raise_at(struct bt *bt, uint32_t eip, int vector, bool has_err, uint32_t err)
+{
+	bt->cpu.eip = eip;
+	bt_raise(bt, vector, has_err, err);
+	return LEAVE;
+}
+
+static int leave_to(struct bt *bt, uint32_t eip)
+{
+	bt->cpu.eip = eip;
+	bt->exit = BX_DISPATCH;
+	return LEAVE;
+}
+
+static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next)
+{
+	struct bt_cpu *c = &bt->cpu;
+	struct vm *vm = bt->vm;
+	const ZydisDecodedInstruction *zi = &in->zi;
+	bool is_in = zi->mnemonic == ZYDIS_MNEMONIC_IN;
+	const ZydisDecodedOperand *port_op = &in->ops[is_in ? 1 : 0];
+	const ZydisDecodedOperand *val_op = &in->ops[is_in ? 0 : 1];
+	uint16_t port = (uint16_t)(port_op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? port_op->imm.value.u
+			: c->regs[R_EDX] & 0xffff);
+	unsigned size = val_op->size / 8;
+	uint8_t data[4] = { 0 };
+	if (is_in) {
+		console_pump(vm); /* a guest polling the UART sees input arrive */
+		io_bus_access(&vm->pio, port, data, size, false);
+		vm->stats.io_reads++;
+		reg_write(c, val_op->reg.value, io_data_get(data, size));
+	} else {
+		io_data_put(data, size, reg_read(c, val_op->reg.value));
+		io_bus_access(&vm->pio, port, data, size, true);
+		vm->stats.io_writes++;
+	}
+	if (vm->stop)
+		return leave_to(bt, next);
+	(void)eip;
+	return CONT;
+}
+
+/* INS/OUTS/MOVS/STOS/LODS/CMPS/SCAS with their REP forms. */
+static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next)
+{
+	struct bt_cpu *c = &bt->cpu;
+	struct vm *vm = bt->vm;
+	const ZydisDecodedInstruction *zi = &in->zi;
+	bool rep = zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
+	bool repne = zi->attributes & ZYDIS_ATTRIB_HAS_REPNE;
+	bool a16 = zi->address_width == 16;
+	unsigned size;
+	int src_seg = S_DS;
+	for (unsigned i = 0; i < zi->operand_count; i++)
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in->ops[i].mem.base != ZYDIS_REGISTER_EDI &&
+		    in->ops[i].mem.base != ZYDIS_REGISTER_DI)
+			src_seg = seg_of(in->ops[i].mem.segment);
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_LODSB:
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_INSB:
+	case ZYDIS_MNEMONIC_OUTSB:
+		size = 1; break;
+	case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_LODSW:
+	case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_INSW:
+	case ZYDIS_MNEMONIC_OUTSW:
+		size = 2; break;
+	default:
+		size = 4; break;
+	}
+	int32_t step = (c->eflags & EFLAGS_DF) ? -(int32_t)size : (int32_t)size;
+	uint32_t amask = a16 ? 0xffff : 0xffffffffu;
+	uint32_t *esi = &c->regs[R_ESI], *edi = &c->regs[R_EDI], *ecx = &c->regs[R_ECX];
+#define ADV(r) (*(r) = (*(r) & ~amask) | ((*(r) + (uint32_t)step) & amask))
+	/* Bounded work per callout keeps interrupt latency bounded: a long
+	 * REP leaves with EIP still on the instruction and resumes. */
+	for (unsigned n = 0; n < 65536; n++) {
+		if (rep && (*ecx & amask) == 0)
+			return CONT;
+		uint32_t s = c->seg[src_seg].base + (*esi & amask);
+		uint32_t d = c->seg[S_ES].base + (*edi & amask);
+		uint32_t a = 0, b = 0;
+		uint8_t io[4] = { 0 };
+		switch (zi->mnemonic) {
+		case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
+			READ(s, &a, size);
+			WRITE(d, &a, size);
+			ADV(esi);
+			ADV(edi);
+			break;
+		case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+			a = c->regs[R_EAX];
+			WRITE(d, &a, size);
+			ADV(edi);
+			break;
+		case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_LODSD:
+			READ(s, &a, size);
+			c->regs[R_EAX] = size == 4 ? a : (c->regs[R_EAX] & ~((1u << (8 * size)) - 1)) | a;
+			ADV(esi);
+			break;
+		case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
+			READ(d, &b, size);
+			set_arith(c, flags_sub(c->regs[R_EAX], b, size * 8));
+			ADV(edi);
+			break;
+		case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:
+			READ(s, &a, size);
+			READ(d, &b, size);
+			set_arith(c, flags_sub(a, b, size * 8));
+			ADV(esi);
+			ADV(edi);
+			break;
+		case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+			io_bus_access(&vm->pio, c->regs[R_EDX] & 0xffff, io, size, false);
+			vm->stats.io_reads++;
+			WRITE(d, io, size);
+			ADV(edi);
+			break;
+		case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+			READ(s, io, size);
+			io_bus_access(&vm->pio, c->regs[R_EDX] & 0xffff, io, size, true);
+			vm->stats.io_writes++;
+			ADV(esi);
+			break;
+		default:
+			bt_set_error(bt, "internal: string instruction not handled");
+			return LEAVE;
+		}
+		if (!rep)
+			return CONT;
+		*ecx = (*ecx & ~amask) | ((*ecx - 1) & amask);
+		bool cmp = zi->mnemonic == ZYDIS_MNEMONIC_SCASB || zi->mnemonic == ZYDIS_MNEMONIC_SCASW ||
+			   zi->mnemonic == ZYDIS_MNEMONIC_SCASD || zi->mnemonic == ZYDIS_MNEMONIC_CMPSB ||
+			   zi->mnemonic == ZYDIS_MNEMONIC_CMPSW || zi->mnemonic == ZYDIS_MNEMONIC_CMPSD;
+		if (cmp && (((c->eflags & EFLAGS_ZF) != 0) == repne))
+			return CONT;
+		if (vm->stop)
+			return leave_to(bt, next);
+	}
+	return leave_to(bt, eip); /* resume the REP later */
+#undef ADV
+}
+
+/* The CPU bt shows the guest: a documented i686 model (docs/design.md). */
+static void do_cpuid(struct bt_cpu *c)
+{
+	uint32_t leaf = c->regs[R_EAX], a = 0, b = 0, cx = 0, d = 0;
+	switch (leaf) {
+	case 0:
+		a = 1;
+		memcpy(&b, "Genu", 4); memcpy(&d, "ineI", 4); memcpy(&cx, "ntel", 4);
+		break;
+	case 1:
+		a = 0x000006f1;                   /* family 6, model 15, stepping 1 */
+		b = 8u << 8;                      /* CLFLUSH line 8 qwords */
+		cx = 0;
+		d = 1u << 0  /* FPU */ | 1u << 3 /* PSE */ | 1u << 4 /* TSC */ | 1u << 5 /* MSR */ |
+		    1u << 8  /* CX8 */ | 1u << 11 /* SEP */ | 1u << 12 /* MTRR */ | 1u << 13 /* PGE */ |
+		    1u << 15 /* CMOV */ | 1u << 16 /* PAT */ | 1u << 19 /* CLFSH */ | 1u << 23 /* MMX */ |
+		    1u << 24 /* FXSR */ | 1u << 25 /* SSE */ | 1u << 26 /* SSE2 */;
+		break;
+	case 0x80000000:
+		a = 0x80000004;
+		break;
+	case 0x80000002: case 0x80000003: case 0x80000004: {
+		static const char brand[48] = "btvm binary-translated i686";
+		uint32_t w[4];
+		memcpy(w, brand + 16 * (leaf - 0x80000002), 16);
+		a = w[0]; b = w[1]; cx = w[2]; d = w[3];
+		break;
+	}
+	default:
+		break;
+	}
+	c->regs[R_EAX] = a;
+	c->regs[R_EBX] = b;
+	c->regs[R_ECX] = cx;
+	c->regs[R_EDX] = d;
+}
+
+static int do_msr(struct bt *bt, bool write, uint32_t eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t idx = c->regs[R_ECX];
+	uint64_t v = (uint64_t)c->regs[R_EDX] << 32 | c->regs[R_EAX];
+	uint64_t *p = NULL;
+	static uint64_t mtrr[32], mtrr_fixed[11], mtrr_def;
+	switch (idx) {
+	case 0x10: /* TSC */
+		if (write)
+			c->tsc_offset = v - __rdtsc();
+		else
+			v = __rdtsc() + c->tsc_offset;
+		goto done;
+	case 0x1b: p = &c->msr_apic_base; break;
+	case 0x174: p = &c->msr_sysenter_cs; break;
+	case 0x175: p = &c->msr_sysenter_esp; break;
+	case 0x176: p = &c->msr_sysenter_eip; break;
+	case 0x1a0: p = &c->msr_misc_enable; break;
+	case 0x277: p = &c->msr_pat; break;
+	case 0xfe:  /* MTRRcap: 8 variable ranges, fixed ranges, WC */
+		if (write)
+			return raise_at(bt, eip, 13, true, 0);
+		v = 0x508;
+		goto done;
+	case 0x2ff: p = &mtrr_def; break;
+	case 0x250: p = &mtrr_fixed[0]; break;
+	case 0x258: p = &mtrr_fixed[1]; break;
+	case 0x259: p = &mtrr_fixed[2]; break;
+	default:
+		if (idx >= 0x200 && idx < 0x210) {
+			p = &mtrr[idx - 0x200];
+			break;
+		}
+		if (idx >= 0x268 && idx <= 0x26f) {
+			p = &mtrr_fixed[3 + idx - 0x268];
+			break;
+		}
+		return raise_at(bt, eip, 13, true, 0);
+	}
+	if (write)
+		*p = v;
+	else
+		v = *p;
+done:
+	if (!write) {
+		c->regs[R_EAX] = (uint32_t)v;
+		c->regs[R_EDX] = (uint32_t)(v >> 32);
+	}
+	return CONT;
+}
+
+static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next)
+{
+	struct bt_cpu *c = &bt->cpu;
+	const ZydisDecodedOperand *dst = &in->ops[0], *src = &in->ops[1];
+	bool to_cr = ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL;
+	ZydisRegister cr = to_cr ? dst->reg.value : src->reg.value;
+	int n = cr - ZYDIS_REGISTER_CR0;
+	if (!to_cr) {
+		uint32_t v = n == 0 ? c->cr0 : n == 2 ? c->cr2 : n == 3 ? c->cr3 : n == 4 ? c->cr4 : 0;
+		if (n != 0 && n != 2 && n != 3 && n != 4)
+			return raise_at(bt, eip, 6, false, 0);
+		reg_write(c, dst->reg.value, v);
+		return CONT;
+	}
+	uint32_t v = reg_read(c, src->reg.value);
+	switch (n) {
+	case 0: {
+		if ((v & CR0_PG) && !(v & CR0_PE))
+			return raise_at(bt, eip, 13, true, 0);
+		if (v & CR0_PG) {
+			bt_set_error(bt, "the guest turned on paging (CR0.PG=1 at EIP %#x): the bt backend "
+				     "does not run paged guests yet (shadow paging is the next step)", eip);
+			c->eip = eip;
+			return LEAVE;
+		}
+		if (!(v & CR0_PE)) {
+			bt_set_error(bt, "the guest left protected mode (CR0.PE=0 at EIP %#x): real mode is "
+				     "not supported by bt yet", eip);
+			c->eip = eip;
+			return LEAVE;
+		}
+		uint32_t old = c->cr0;
+		c->cr0 = v | CR0_ET;
+		if ((old ^ c->cr0) & (CR0_TS | CR0_EM | CR0_MP)) {
+			tcache_flush(&bt->tc); /* FPU instructions translate differently */
+			return leave_to(bt, next);
+		}
+		return CONT;
+	}
+	case 2: c->cr2 = v; return CONT;
+	case 3: c->cr3 = v; return CONT;
+	case 4:
+		if (v & ~0x7ffu)
+			return raise_at(bt, eip, 13, true, 0);
+		c->cr4 = v;
+		return CONT;
+	default:
+		return raise_at(bt, eip, 6, false, 0);
+	}
+}
+
+static int do_far_jmp_call(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next, bool call)
+{
+	struct bt_cpu *c = &bt->cpu;
+	const ZydisDecodedOperand *op = &in->ops[0];
+	uint16_t sel;
+	uint32_t off;
+	unsigned osz = in->zi.operand_width / 8;
+	if (op->type == ZYDIS_OPERAND_TYPE_POINTER) {
+		sel = op->ptr.segment;
+		off = op->ptr.offset;
+	} else {
+		uint32_t lin = lin_of(c, op);
+		off = 0;
+		sel = 0;
+		READ(lin, &off, osz);
+		READ(lin + osz, &sel, 2);
+	}
+	uint16_t old_cs = c->seg[S_CS].sel;
+	struct seg saved = c->seg[S_CS];
+	c->eip = eip;
+	if (bt_load_cs(bt, sel) < 0)
+		return LEAVE;
+	if (call) {
+		uint32_t esp0 = c->regs[R_ESP];
+		if (push(bt, old_cs, osz) != CONT || push(bt, next, osz) != CONT) {
+			c->regs[R_ESP] = esp0;
+			c->seg[S_CS] = saved;
+			return LEAVE;
+		}
+	}
+	return leave_to(bt, osz == 2 ? off & 0xffff : off);
+}
+
+static int do_far_ret(struct bt *bt, const struct insn *in, uint32_t eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	unsigned osz = in->zi.operand_width / 8;
+	uint32_t esp0 = c->regs[R_ESP], off, sel;
+	if (pop(bt, &off, osz) != CONT || pop(bt, &sel, osz) != CONT)
+		return LEAVE;
+	uint32_t extra = in->zi.operand_count_visible ? (uint32_t)in->ops[0].imm.value.u : 0;
+	c->eip = eip;
+	if ((sel & 3) != (unsigned)c->cpl) {
+		c->regs[R_ESP] = esp0;
+		bt_set_error(bt, "far return to RPL %u from CPL %d: privilege changes are not supported "
+			     "by bt yet", sel & 3, c->cpl);
+		return LEAVE;
+	}
+	if (bt_load_cs(bt, (uint16_t)sel) < 0) {
+		c->regs[R_ESP] = esp0;
+		return LEAVE;
+	}
+	c->regs[R_ESP] += extra;
+	return leave_to(bt, off);
+}
+
+static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	unsigned osz = in->zi.operand_width / 8;
+	uint32_t esp0 = c->regs[R_ESP], off, sel, fl;
+	if (c->eflags & EFLAGS_NT) {
+		bt_set_error(bt, "IRET with EFLAGS.NT=1 (a return from a nested task): hardware task "
+			     "switches are not supported by bt yet");
+		c->eip = eip;
+		return LEAVE;
+	}
+	if (pop(bt, &off, osz) != CONT || pop(bt, &sel, osz) != CONT || pop(bt, &fl, osz) != CONT)
+		return LEAVE;
+	c->eip = eip;
+	if ((sel & 3) != (unsigned)c->cpl) {
+		c->regs[R_ESP] = esp0;
+		bt_set_error(bt, "IRET to RPL %u from CPL %d: returns to user mode are not supported "
+			     "by bt yet", sel & 3, c->cpl);
+		return LEAVE;
+	}
+	if (bt_load_cs(bt, (uint16_t)sel) < 0) {
+		c->regs[R_ESP] = esp0;
+		return LEAVE;
+	}
+	/* CPL 0: every flag but VM/VIP/VIF may change; RF is kept as popped. */
+	uint32_t keep = EFLAGS_VM | 0x180000u;
+	if (osz == 2)
+		fl = (c->eflags & 0xffff0000u) | (fl & 0xffff);
+	c->eflags = (c->eflags & keep) | (fl & ~keep & 0x3f7fd5u) | 2;
+	bool if_on = !(c->eflags & EFLAGS_IF) ? false : true;
+	(void)if_on;
+	return leave_to(bt, osz == 2 ? off & 0xffff : off);
+}
+
+static int do_popf(struct bt *bt, const struct insn *in, uint32_t next)
+{
+	struct bt_cpu *c = &bt->cpu;
+	unsigned osz = in->zi.operand_width / 8;
+	uint32_t v;
+	if (pop(bt, &v, osz) != CONT)
+		return LEAVE;
+	/* CPL 0 (SDM POPF): all flags but VM, VIP, VIF; RF cleared. */
+	uint32_t changeable = 0x244fd5u; /* CF PF AF ZF SF TF IF DF OF IOPL NT AC ID */
+	if (osz == 2)
+		changeable &= 0xffff;
+	uint32_t old = c->eflags;
+	c->eflags = (c->eflags & ~changeable) | (v & changeable) | 2;
+	c->eflags &= ~EFLAGS_RF;
+	/* Enabling interrupts or single-stepping changes what the dispatcher
+	 * must do next: return to it.  POPF has no interrupt shadow. */
+	if (((c->eflags & ~old) & (EFLAGS_IF | EFLAGS_TF)) || ((old & ~c->eflags) & EFLAGS_TF))
+		return leave_to(bt, next);
+	return CONT;
+}
+
+static int do_lgdt_lidt(struct bt *bt, const struct insn *in, bool idt)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t lin = lin_of(c, &in->ops[0]);
+	uint16_t limit;
+	uint32_t base;
+	READ(lin, &limit, 2);
+	READ(lin + 2, &base, 4);
+	if (in->zi.operand_width == 16)
+		base &= 0xffffff;
+	struct dtr *t = idt ? &c->idtr : &c->gdtr;
+	t->base = base;
+	t->limit = limit;
+	return CONT;
+}
+
+static int do_sgdt_sidt(struct bt *bt, const struct insn *in, bool idt)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t lin = lin_of(c, &in->ops[0]);
+	struct dtr *t = idt ? &c->idtr : &c->gdtr;
+	WRITE(lin, &t->limit, 2);
+	WRITE(lin + 2, &t->base, 4);
+	return CONT;
+}
+
+/* LLDT/LTR: system descriptors from the GDT. */
+static int do_lldt_ltr(struct bt *bt, const struct insn *in, uint32_t eip, bool tr)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t v;
+	if (op_read(bt, &in->ops[0], &v) != CONT)
+		return LEAVE;
+	uint16_t sel = (uint16_t)v;
+	if ((sel & ~3u) == 0) {
+		if (tr)
+			return raise_at(bt, eip, 13, true, 0);
+		memset(&c->ldtr, 0, sizeof(c->ldtr));
+		return CONT;
+	}
+	if (sel & 4)
+		return raise_at(bt, eip, 13, true, sel & ~3u);
+	uint8_t d[8];
+	if ((sel & ~7u) + 7 > c->gdtr.limit || !bt_read(bt, c->gdtr.base + (sel & ~7u), d, 8))
+		return raise_at(bt, eip, 13, true, sel & ~3u);
+	uint8_t type = d[5] & 0x1f;
+	if (tr ? (type != 0x09 && type != 0x01) : type != 0x02)
+		return raise_at(bt, eip, 13, true, sel & ~3u);
+	if (!(d[5] & 0x80))
+		return raise_at(bt, eip, 11, true, sel & ~3u);
+	struct seg *s = tr ? &c->tr : &c->ldtr;
+	s->sel = sel;
+	s->base = (uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24;
+	uint32_t limit = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)(d[6] & 0xf) << 16;
+	s->limit = (d[6] & 0x80) ? limit << 12 | 0xfff : limit;
+	s->attr = (uint16_t)(d[5] | (d[6] & 0xf0) << 8);
+	if (tr) {
+		d[5] |= 2; /* busy */
+		s->attr |= 2;
+		WRITE(c->gdtr.base + (sel & ~7u) + 5, &d[5], 1);
+	}
+	return CONT;
+}
+
+/* LAR/LSL/VERR/VERW (SDM Vol. 2): ZF=1 and a result when the descriptor is
+ * visible at the current CPL and RPL; ZF=0 otherwise.  No faults. */
+static int do_lar_lsl_verx(struct bt *bt, const struct insn *in)
+{
+	struct bt_cpu *c = &bt->cpu;
+	ZydisMnemonic m = in->zi.mnemonic;
+	const ZydisDecodedOperand *selop = (m == ZYDIS_MNEMONIC_VERR || m == ZYDIS_MNEMONIC_VERW) ? &in->ops[0] : &in->ops[1];
+	uint32_t v;
+	if (op_read(bt, selop, &v) != CONT)
+		return LEAVE;
+	uint16_t sel = (uint16_t)v;
+	uint8_t d[8];
+	bool ok = false;
+	uint32_t result = 0;
+	if ((sel & ~3u) != 0 || (sel & 4)) {
+		uint32_t base = (sel & 4) ? c->ldtr.base : c->gdtr.base;
+		uint32_t limit = (sel & 4) ? c->ldtr.limit : c->gdtr.limit;
+		if ((!(sel & 4) || c->ldtr.sel) && (sel & ~7u) + 7 <= limit && bt_read(bt, base + (sel & ~7u), d, 8)) {
+			uint8_t type = d[5] & 0x1f, dpl = (d[5] >> 5) & 3, rpl = sel & 3;
+			bool s = type & 0x10, code = s && (type & 8), conforming = code && (type & 4);
+			bool priv_ok = conforming || (dpl >= c->cpl && dpl >= rpl);
+			switch (m) {
+			case ZYDIS_MNEMONIC_LAR: {
+				static const bool sys_ok[16] = { [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1,
+								 [9] = 1, [11] = 1, [12] = 1 };
+				ok = priv_ok && (s || sys_ok[type & 0xf]);
+				result = ((uint32_t)d[5] << 8 | (uint32_t)(d[6] & 0xf0) << 16) & 0x00f0ff00u;
+				break;
+			}
+			case ZYDIS_MNEMONIC_LSL: {
+				static const bool sys_ok[16] = { [1] = 1, [2] = 1, [3] = 1, [9] = 1, [11] = 1 };
+				ok = priv_ok && (s || sys_ok[type & 0xf]);
+				uint32_t lim = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)(d[6] & 0xf) << 16;
+				result = (d[6] & 0x80) ? lim << 12 | 0xfff : lim;
+				break;
+			}
+			case ZYDIS_MNEMONIC_VERR:
+				ok = s && priv_ok && (!code || (type & 2));
+				break;
+			default: /* VERW */
+				ok = s && !code && (type & 2) && dpl >= c->cpl && dpl >= rpl;
+				break;
+			}
+		}
+	}
+	if (ok) {
+		c->eflags |= EFLAGS_ZF;
+		if (m == ZYDIS_MNEMONIC_LAR || m == ZYDIS_MNEMONIC_LSL) {
+			if (in->ops[0].size == 16)
+				result &= 0xffff;
+			reg_write(c, in->ops[0].reg.value, result);
+		}
+	} else {
+		c->eflags &= ~EFLAGS_ZF;
+	}
+	return CONT;
+}
+
+static int do_bcd(struct bt *bt, ZydisMnemonic m, const struct insn *in, uint32_t eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint8_t al = c->regs[R_EAX] & 0xff, ah = (c->regs[R_EAX] >> 8) & 0xff;
+	uint32_t f = c->eflags;
+	bool cf = f & EFLAGS_CF, af = f & EFLAGS_AF;
+	uint8_t r;
+	switch (m) {
+	case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS: {
+		uint8_t old = al;
+		bool ncf = false, naf = false;
+		bool add = m == ZYDIS_MNEMONIC_DAA;
+		if ((al & 0xf) > 9 || af) {
+			ncf = cf || (add ? al > 0xf9 : al < 6);
+			al = add ? (uint8_t)(al + 6) : (uint8_t)(al - 6);
+			naf = true;
+		}
+		if (old > 0x99 || cf) {
+			al = add ? (uint8_t)(al + 0x60) : (uint8_t)(al - 0x60);
+			ncf = true;
+		}
+		r = al;
+		f &= ~(EFLAGS_CF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_PF);
+		if (ncf) f |= EFLAGS_CF;
+		if (naf) f |= EFLAGS_AF;
+		break;
+	}
+	case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS: {
+		bool add = m == ZYDIS_MNEMONIC_AAA;
+		uint16_t ax = c->regs[R_EAX] & 0xffff;
+		if ((al & 0xf) > 9 || af) {
+			ax = add ? (uint16_t)(ax + 0x106) : (uint16_t)(ax - 6);
+			if (!add)
+				ax = (uint16_t)((ax & 0xff) | ((uint16_t)(ah - 1) << 8));
+			f |= EFLAGS_CF | EFLAGS_AF;
+		} else {
+			f &= ~(EFLAGS_CF | EFLAGS_AF);
+		}
+		ax &= 0xff0f;
+		c->regs[R_EAX] = (c->regs[R_EAX] & 0xffff0000u) | ax;
+		c->eflags = f;
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_AAM: {
+		uint8_t base = (uint8_t)in->ops[0].imm.value.u;
+		if (base == 0)
+			return raise_at(bt, eip, 0, false, 0);
+		ah = al / base;
+		al = al % base;
+		r = al;
+		c->regs[R_EAX] = (c->regs[R_EAX] & 0xffff0000u) | (uint32_t)ah << 8 | al;
+		f &= ~(EFLAGS_ZF | EFLAGS_SF | EFLAGS_PF);
+		goto setzsp;
+	}
+	case ZYDIS_MNEMONIC_AAD: {
+		uint8_t base = (uint8_t)in->ops[0].imm.value.u;
+		al = (uint8_t)(al + ah * base);
+		r = al;
+		c->regs[R_EAX] = (c->regs[R_EAX] & 0xffff0000u) | al;
+		f &= ~(EFLAGS_ZF | EFLAGS_SF | EFLAGS_PF);
+		goto setzsp;
+	}
+	default:
+		return CONT;
+	}
+	c->regs[R_EAX] = (c->regs[R_EAX] & ~0xffu) | r;
+setzsp:
+	if (r == 0) f |= EFLAGS_ZF;
+	if (r & 0x80) f |= EFLAGS_SF;
+	if (parity(r)) f |= EFLAGS_PF;
+	c->eflags = f;
+	return CONT;
+}
+
+int bt_co_emulate(struct bt_cpu *c, uint32_t eip)
+{
+	struct bt *bt = bt_of(c);
+	bt->st.callouts++;
+	uint8_t buf[16];
+	size_t got = 0;
+	const struct phys_mem *pm = &bt->vm->mem.phys;
+	while (got < 15 && (uint64_t)eip + got < pm->size) {
+		buf[got] = pm->base[eip + got];
+		got++;
+	}
+	struct insn in;
+	bool need_more;
+	if (got == 0) {
+		bt_set_error(bt, "instruction fetch at %#x, outside RAM", eip);
+		c->eip = eip;
+		return LEAVE;
+	}
+	if (!decoder_decode(&bt->dec, buf, got, &in, &need_more))
+		return raise_at(bt, eip, 6, false, 0);
+	uint32_t next = eip + in.len;
+	const ZydisDecodedInstruction *zi = &in.zi;
+	ZydisMnemonic m = zi->mnemonic;
+	unsigned osz = zi->operand_width / 8;
+
+	int fpu_vec = insn_fpu_fault(&in, c->cr0);
+	if (fpu_vec >= 0)
+		return raise_at(bt, eip, fpu_vec, false, 0);
+	/* Segment registers as plain operands: MOV r/m, sreg and MOV sreg, r/m. */
+	if (m == ZYDIS_MNEMONIC_MOV) {
+		const ZydisDecodedOperand *dst = &in.ops[0], *src = &in.ops[1];
+		if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+			int s = ZydisRegisterGetId(dst->reg.value);
+			if (s == S_CS)
+				return raise_at(bt, eip, 6, false, 0);
+			uint32_t v;
+			if (op_read(bt, src, &v) != CONT)
+				return LEAVE;
+			bool fault;
+			uint32_t err;
+			c->eip = eip;
+			if (bt_load_seg(bt, s, (uint16_t)v, &fault, &err) < 0)
+				return LEAVE;
+			if (s == S_SS) {
+				c->irq_shadow = true; /* MOV SS: one instruction before interrupts */
+				bt->single_next = true;
+			}
+			return leave_to(bt, next);
+		}
+		if (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+			uint32_t v = c->seg[ZydisRegisterGetId(src->reg.value)].sel;
+			if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER && dst->size == 32)
+				reg_write(c, dst->reg.value, v);  /* zero-extended (SDM MOV) */
+			else if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER)
+				reg_write(c, dst->reg.value, v);
+			else {
+				uint16_t w = (uint16_t)v;
+				WRITE(lin_of(c, dst), &w, 2);
+			}
+			return CONT;
+		}
+		if ((dst->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     (ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_CONTROL)) ||
+		    (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     (ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_CONTROL)))
+			return do_mov_cr(bt, &in, eip, next);
+		if ((dst->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_DEBUG)) {
+			c->dr[dst->reg.value - ZYDIS_REGISTER_DR0] = reg_read(c, src->reg.value);
+			return CONT;
+		}
+		if (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_DEBUG) {
+			reg_write(c, dst->reg.value, c->dr[src->reg.value - ZYDIS_REGISTER_DR0]);
+			return CONT;
+		}
+	}
+
+	switch (m) {
+	case ZYDIS_MNEMONIC_CLI:
+		c->eflags &= ~EFLAGS_IF;
+		return CONT;
+	case ZYDIS_MNEMONIC_STI:
+		if (!(c->eflags & EFLAGS_IF)) {
+			c->eflags |= EFLAGS_IF;
+			/* Interrupts are recognised only after the next
+			 * instruction (SDM STI): run exactly one more. */
+			c->irq_shadow = true;
+			bt->single_next = true;
+		}
+		return leave_to(bt, next);
+	case ZYDIS_MNEMONIC_PUSHFD: case ZYDIS_MNEMONIC_PUSHF:
+		/* VM and RF read as 0 in the pushed image (SDM PUSHF). */
+		return push(bt, c->eflags & ~(EFLAGS_VM | EFLAGS_RF), osz);
+	case ZYDIS_MNEMONIC_POPFD: case ZYDIS_MNEMONIC_POPF:
+		return do_popf(bt, &in, next);
+	case ZYDIS_MNEMONIC_HLT:
+		c->eip = next;
+		bt->exit = BX_HLT;
+		return LEAVE;
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+		return do_io(bt, &in, eip, next);
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_LODSD:
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
+	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW:
+		return do_string(bt, &in, eip, next);
+	case ZYDIS_MNEMONIC_CMPSD:
+		if (!(zi->attributes & ZYDIS_ATTRIB_HAS_MODRM))
+			return do_string(bt, &in, eip, next);
+		break;
+	case ZYDIS_MNEMONIC_CPUID:
+		do_cpuid(c);
+		return CONT;
+	case ZYDIS_MNEMONIC_RDTSC: {
+		uint64_t t = __rdtsc() + c->tsc_offset;
+		c->regs[R_EAX] = (uint32_t)t;
+		c->regs[R_EDX] = (uint32_t)(t >> 32);
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_RDMSR:
+		return do_msr(bt, false, eip);
+	case ZYDIS_MNEMONIC_WRMSR:
+		return do_msr(bt, true, eip);
+	case ZYDIS_MNEMONIC_LGDT:
+		return do_lgdt_lidt(bt, &in, false);
+	case ZYDIS_MNEMONIC_LIDT:
+		return do_lgdt_lidt(bt, &in, true);
+	case ZYDIS_MNEMONIC_SGDT:
+		return do_sgdt_sidt(bt, &in, false);
+	case ZYDIS_MNEMONIC_SIDT:
+		return do_sgdt_sidt(bt, &in, true);
+	case ZYDIS_MNEMONIC_LLDT:
+		return do_lldt_ltr(bt, &in, eip, false);
+	case ZYDIS_MNEMONIC_LTR:
+		return do_lldt_ltr(bt, &in, eip, true);
+	case ZYDIS_MNEMONIC_SLDT:
+		return op_write(bt, &in.ops[0], c->ldtr.sel);
+	case ZYDIS_MNEMONIC_STR:
+		return op_write(bt, &in.ops[0], c->tr.sel);
+	case ZYDIS_MNEMONIC_SMSW:
+		return op_write(bt, &in.ops[0], in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? c->cr0 : c->cr0 & 0xffff);
+	case ZYDIS_MNEMONIC_LMSW: {
+		uint32_t v;
+		if (op_read(bt, &in.ops[0], &v) != CONT)
+			return LEAVE;
+		/* LMSW sets PE (never clears it), MP, EM, TS. */
+		uint32_t old = c->cr0;
+		c->cr0 = (c->cr0 & ~0xeu) | (v & 0xf) | (old & CR0_PE);
+		if ((old ^ c->cr0) & 0xe) {
+			tcache_flush(&bt->tc);
+			return leave_to(bt, next);
+		}
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_CLTS:
+		if (c->cr0 & CR0_TS) {
+			c->cr0 &= ~CR0_TS;
+			tcache_flush(&bt->tc);
+			return leave_to(bt, next);
+		}
+		return CONT;
+	case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL: case ZYDIS_MNEMONIC_VERR:
+	case ZYDIS_MNEMONIC_VERW:
+		return do_lar_lsl_verx(bt, &in);
+	case ZYDIS_MNEMONIC_INVLPG: case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD:
+		return CONT; /* paging off: no TLB to flush; caches are coherent */
+	case ZYDIS_MNEMONIC_INT:
+		c->eip = eip;
+		bt_deliver_event(bt, (int)in.ops[0].imm.value.u & 0xff, false, 0, true, next);
+		return LEAVE;
+	case ZYDIS_MNEMONIC_INT3:
+		c->eip = eip;
+		bt_deliver_event(bt, 3, false, 0, true, next);
+		return LEAVE;
+	case ZYDIS_MNEMONIC_INTO:
+		if (!(c->eflags & EFLAGS_OF))
+			return CONT;
+		c->eip = eip;
+		bt_deliver_event(bt, 4, false, 0, true, next);
+		return LEAVE;
+	case ZYDIS_MNEMONIC_INT1:
+		c->eip = eip;
+		bt_deliver_event(bt, 1, false, 0, false, next);
+		c->eip = c->eip; /* INT1 is a trap: delivered with EIP after it */
+		return LEAVE;
+	case ZYDIS_MNEMONIC_IRETD: case ZYDIS_MNEMONIC_IRET:
+		return do_iret(bt, &in, eip);
+	case ZYDIS_MNEMONIC_JMP:
+		return do_far_jmp_call(bt, &in, eip, next, false);
+	case ZYDIS_MNEMONIC_CALL:
+		if (zi->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+			return do_far_jmp_call(bt, &in, eip, next, true);
+		break;
+	case ZYDIS_MNEMONIC_RET:
+		if (zi->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+			return do_far_ret(bt, &in, eip);
+		break;
+	case ZYDIS_MNEMONIC_PUSH:
+		if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(in.ops[0].reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+			/* a 32-bit push of a segment register writes 16 bits on
+			 * current processors and moves ESP by 4 (SDM PUSH) */
+			uint32_t esp = c->regs[R_ESP] - osz;
+			uint16_t sel = c->seg[ZydisRegisterGetId(in.ops[0].reg.value)].sel;
+			WRITE(c->seg[S_SS].base + esp, &sel, 2);
+			c->regs[R_ESP] = esp;
+			return CONT;
+		}
+		{
+			uint32_t v;
+			if (op_read(bt, &in.ops[0], &v) != CONT)
+				return LEAVE;
+			return push(bt, v, osz);
+		}
+	case ZYDIS_MNEMONIC_POP:
+		if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(in.ops[0].reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+			uint32_t v, esp0 = c->regs[R_ESP];
+			if (pop(bt, &v, osz) != CONT)
+				return LEAVE;
+			bool fault;
+			uint32_t err;
+			int s = ZydisRegisterGetId(in.ops[0].reg.value);
+			c->eip = eip;
+			if (bt_load_seg(bt, s, (uint16_t)v, &fault, &err) < 0) {
+				c->regs[R_ESP] = esp0;
+				return LEAVE;
+			}
+			if (s == S_SS) {
+				c->irq_shadow = true;
+				bt->single_next = true;
+			}
+			return leave_to(bt, next);
+		}
+		{
+			uint32_t v, esp0 = c->regs[R_ESP];
+			if (pop(bt, &v, osz) != CONT)
+				return LEAVE;
+			if (op_write(bt, &in.ops[0], v) != CONT) {
+				c->regs[R_ESP] = esp0;
+				return LEAVE;
+			}
+			return CONT;
+		}
+	case ZYDIS_MNEMONIC_PUSHAD: case ZYDIS_MNEMONIC_PUSHA: {
+		uint32_t esp0 = c->regs[R_ESP];
+		for (int r = 0; r < 8; r++)
+			if (push(bt, r == R_ESP ? esp0 : c->regs[r], osz) != CONT) {
+				c->regs[R_ESP] = esp0;
+				return LEAVE;
+			}
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_POPAD: case ZYDIS_MNEMONIC_POPA: {
+		uint32_t v[8], esp0 = c->regs[R_ESP];
+		for (int r = 7; r >= 0; r--)
+			if (pop(bt, &v[r], osz) != CONT) {
+				c->regs[R_ESP] = esp0;
+				return LEAVE;
+			}
+		for (int r = 0; r < 8; r++) {
+			if (r == R_ESP)
+				continue;
+			if (osz == 2)
+				c->regs[r] = (c->regs[r] & 0xffff0000u) | (v[r] & 0xffff);
+			else
+				c->regs[r] = v[r];
+		}
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_LEAVE: {
+		uint32_t v, esp0 = c->regs[R_ESP];
+		c->regs[R_ESP] = osz == 2 ? (c->regs[R_ESP] & 0xffff0000u) | (c->regs[R_EBP] & 0xffff) : c->regs[R_EBP];
+		if (pop(bt, &v, osz) != CONT) {
+			c->regs[R_ESP] = esp0;
+			return LEAVE;
+		}
+		reg_write(c, osz == 2 ? ZYDIS_REGISTER_BP : ZYDIS_REGISTER_EBP, v);
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_ENTER: {
+		uint32_t size = (uint32_t)in.ops[0].imm.value.u & 0xffff;
+		unsigned level = (unsigned)in.ops[1].imm.value.u & 31;
+		uint32_t esp0 = c->regs[R_ESP], ebp = c->regs[R_EBP];
+		if (push(bt, ebp, osz) != CONT)
+			return LEAVE;
+		uint32_t frame = c->regs[R_ESP];
+		for (unsigned i = 1; i < level; i++) {
+			uint32_t v = 0;
+			ebp -= osz;
+			if (!bt_read(bt, c->seg[S_SS].base + ebp, &v, osz) || push(bt, v, osz) != CONT) {
+				c->regs[R_ESP] = esp0;
+				return mem_fail(bt, c->seg[S_SS].base + ebp);
+			}
+		}
+		if (level && push(bt, frame, osz) != CONT) {
+			c->regs[R_ESP] = esp0;
+			return LEAVE;
+		}
+		c->regs[R_EBP] = frame;
+		c->regs[R_ESP] -= size;
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAA:
+	case ZYDIS_MNEMONIC_AAS: case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
+		return do_bcd(bt, m, &in, eip);
+	case ZYDIS_MNEMONIC_SALC:
+		c->regs[R_EAX] = (c->regs[R_EAX] & ~0xffu) | ((c->eflags & EFLAGS_CF) ? 0xff : 0);
+		return CONT;
+	case ZYDIS_MNEMONIC_BOUND: {
+		uint32_t idx = reg_read(c, in.ops[0].reg.value);
+		int32_t lo = 0, hi = 0;
+		uint32_t lin = lin_of(c, &in.ops[1]);
+		if (osz == 2) {
+			int16_t l16, h16;
+			READ(lin, &l16, 2);
+			READ(lin + 2, &h16, 2);
+			lo = l16; hi = h16;
+			idx = (uint32_t)(int32_t)(int16_t)idx;
+		} else {
+			READ(lin, &lo, 4);
+			READ(lin + 4, &hi, 4);
+		}
+		if ((int32_t)idx < lo || (int32_t)idx > hi)
+			return raise_at(bt, eip, 5, false, 0);
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_ARPL: {
+		/* ARPL r/m16, r16: raise the destination's RPL to the source's. */
+		uint32_t d, sv;
+		if (op_read(bt, &in.ops[0], &d) != CONT || op_read(bt, &in.ops[1], &sv) != CONT)
+			return LEAVE;
+		if ((d & 3) < (sv & 3)) {
+			if (op_write(bt, &in.ops[0], (d & ~3u) | (sv & 3)) != CONT)
+				return LEAVE;
+			c->eflags |= EFLAGS_ZF;
+		} else {
+			c->eflags &= ~EFLAGS_ZF;
+		}
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS:
+	case ZYDIS_MNEMONIC_LGS: case ZYDIS_MNEMONIC_LSS: {
+		int s = m == ZYDIS_MNEMONIC_LDS ? S_DS : m == ZYDIS_MNEMONIC_LES ? S_ES :
+			m == ZYDIS_MNEMONIC_LFS ? S_FS : m == ZYDIS_MNEMONIC_LGS ? S_GS : S_SS;
+		uint32_t lin = lin_of(c, &in.ops[1]), off = 0;
+		uint16_t sel;
+		READ(lin, &off, osz);
+		READ(lin + osz, &sel, 2);
+		bool fault;
+		uint32_t err;
+		c->eip = eip;
+		if (bt_load_seg(bt, s, sel, &fault, &err) < 0)
+			return LEAVE;
+		reg_write(c, in.ops[0].reg.value, off);
+		return leave_to(bt, next);
+	}
+	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+		return raise_at(bt, eip, 6, false, 0);
+	case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP:
+		return raise_at(bt, eip, 6, false, 0); /* not in the CPUID model */
+	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
+		bt_set_error(bt, "%s at %#x: not supported by bt yet", m == ZYDIS_MNEMONIC_SYSENTER ?
+			     "SYSENTER" : "SYSEXIT", eip);
+		c->eip = eip;
+		return LEAVE;
+	default:
+		break;
+	}
+	/* An FPU instruction that reached here passed fpu_check: it is one the
+	 * translator sent to us only because of CR0 at translation time. */
+	if (in.is_fpu)
+		return leave_to(bt, eip); /* retranslate with the current CR0 */
+	char text[96];
+	decoder_format(&in, eip, text, sizeof(text));
+	bt_set_error(bt, "instruction at %#x not supported by the bt backend yet: %s", eip, text);
+	c->eip = eip;
+	return LEAVE;
+}

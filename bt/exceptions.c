@@ -1,0 +1,320 @@
+/* Segments, descriptors and event delivery for the bt backend, done in C
+ * from the guest's own tables (SDM Vol. 3A ch. 3 "Protected-mode memory
+ * management", ch. 6 "Interrupt and exception handling"). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "bt/bt.h"
+#include "monitor/vm.h"
+
+void bt_set_error(struct bt *bt, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(bt->msg, sizeof(bt->msg), fmt, ap);
+	va_end(ap);
+	bt->exit = BX_ERROR;
+}
+
+/* Paging is off in this stage: linear = physical.  RAM only; an access
+ * anywhere else is not emulated yet (reads would be MMIO). */
+bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len)
+{
+	return phys_read(&bt->vm->mem.phys, lin, dst, len);
+}
+
+bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len)
+{
+	if (!phys_write(&bt->vm->mem.phys, lin, src, len))
+		return false;
+	/* A write from C (a pushed frame, a string instruction) to a page with
+	 * translations must invalidate them just as a guest write would. */
+	for (uint32_t pg = lin >> 12; pg <= (lin + len - 1) >> 12; pg++)
+		if (kview_unprotect(&bt->kv, (uint64_t)pg << 12))
+			tcache_invalidate_page(&bt->tc, pg);
+	return true;
+}
+
+void bt_raise(struct bt *bt, int vector, bool has_error, uint32_t error)
+{
+	bt->exit = BX_EXCEPTION;
+	bt->exc_vector = vector;
+	bt->exc_has_error = has_error;
+	bt->exc_error = error;
+}
+
+/* Reads the 8-byte descriptor for selector sel. false: beyond the table. */
+static bool read_desc(struct bt *bt, uint16_t sel, uint8_t d[8])
+{
+	uint32_t base, limit;
+	if (sel & 4) {
+		if (!(bt->cpu.ldtr.attr & 0x80) || bt->cpu.ldtr.sel < 4)
+			return false;
+		base = bt->cpu.ldtr.base;
+		limit = bt->cpu.ldtr.limit;
+	} else {
+		base = bt->cpu.gdtr.base;
+		limit = bt->cpu.gdtr.limit;
+	}
+	uint32_t off = sel & ~7u;
+	if (off + 7 > limit)
+		return false;
+	return bt_read(bt, base + off, d, 8);
+}
+
+static void desc_to_seg(const uint8_t d[8], uint16_t sel, struct seg *s)
+{
+	s->sel = sel;
+	s->base = (uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24;
+	uint32_t limit = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)(d[6] & 0xf) << 16;
+	if (d[6] & 0x80)
+		limit = limit << 12 | 0xfff;
+	s->limit = limit;
+	s->attr = (uint16_t)(d[5] | (d[6] & 0xf0) << 8);
+}
+
+static void set_accessed(struct bt *bt, uint16_t sel, uint8_t d[8])
+{
+	if (d[5] & 1)
+		return;
+	d[5] |= 1;
+	uint32_t base = (sel & 4) ? bt->cpu.ldtr.base : bt->cpu.gdtr.base;
+	bt_write(bt, base + (sel & ~7u) + 5, &d[5], 1);
+}
+
+/* Loads a data or stack segment register (MOV/POP sreg, LxS) with the
+ * checks of SDM Vol. 2 "MOV—Move to/from segment registers".  On a fault
+ * returns -1 with *fault_vector and *err set. */
+int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *err)
+{
+	struct bt_cpu *c = &bt->cpu;
+	struct seg *s = &c->seg[sreg];
+	*fault = false;
+	int cpl = c->cpl;
+	if ((sel & ~3u) == 0 && !(sel & 4)) {
+		if (sreg == S_SS) {
+			*fault = true;
+			*err = 0;
+			bt_raise(bt, 13, true, 0);
+			return -1;
+		}
+		s->sel = sel;
+		s->base = 0;
+		s->limit = 0;
+		s->attr = 0; /* unusable */
+		return 0;
+	}
+	uint8_t d[8];
+	if (!read_desc(bt, sel, d)) {
+		bt_raise(bt, 13, true, sel & ~3u);
+		*fault = true;
+		return -1;
+	}
+	uint8_t type = d[5] & 0x1f, dpl = (d[5] >> 5) & 3, rpl = sel & 3;
+	bool is_code = (type & 0x18) == 0x18, is_data = (type & 0x18) == 0x10;
+	if (sreg == S_SS) {
+		if (rpl != cpl || dpl != cpl || !is_data || !(type & 2)) {
+			bt_raise(bt, 13, true, sel & ~3u);
+			*fault = true;
+			return -1;
+		}
+		if (!(d[5] & 0x80)) {
+			bt_raise(bt, 12, true, sel & ~3u);
+			*fault = true;
+			return -1;
+		}
+	} else {
+		bool conforming = is_code && (type & 4);
+		if (!(is_data || (is_code && (type & 2))) ||
+		    (!conforming && (rpl > dpl || cpl > dpl))) {
+			bt_raise(bt, 13, true, sel & ~3u);
+			*fault = true;
+			return -1;
+		}
+		if (!(d[5] & 0x80)) {
+			bt_raise(bt, 11, true, sel & ~3u);
+			*fault = true;
+			return -1;
+		}
+	}
+	set_accessed(bt, sel, d);
+	uint32_t old_base = s->base;
+	desc_to_seg(d, sel, s);
+	if (s->base != old_base)
+		tcache_flush(&bt->tc); /* blocks fold segment bases in */
+	return 0;
+}
+
+/* CS for a far transfer at the same privilege (CPL 0 in this stage). */
+int bt_load_cs(struct bt *bt, uint16_t sel)
+{
+	uint8_t d[8];
+	if ((sel & ~3u) == 0 && !(sel & 4)) {
+		bt_raise(bt, 13, true, 0);
+		return -1;
+	}
+	if (!read_desc(bt, sel, d)) {
+		bt_raise(bt, 13, true, sel & ~3u);
+		return -1;
+	}
+	uint8_t type = d[5] & 0x1f, dpl = (d[5] >> 5) & 3, rpl = sel & 3;
+	if ((type & 0x18) != 0x18) {
+		bt_raise(bt, 13, true, sel & ~3u);
+		return -1;
+	}
+	bool conforming = type & 4;
+	int cpl = bt->cpu.cpl;
+	if ((conforming && dpl > cpl) || (!conforming && (dpl != cpl || rpl > cpl))) {
+		if (!conforming && dpl != cpl && rpl <= cpl) {
+			bt_set_error(bt, "far transfer to CS %#x with DPL %d from CPL %d: privilege changes "
+				     "are not supported by bt yet", sel, dpl, cpl);
+			return -1;
+		}
+		bt_raise(bt, 13, true, sel & ~3u);
+		return -1;
+	}
+	if (!(d[5] & 0x80)) {
+		bt_raise(bt, 11, true, sel & ~3u);
+		return -1;
+	}
+	if (!(d[6] & 0x40)) {
+		bt_set_error(bt, "CS %#x is a 16-bit code segment: 16-bit code is not supported by bt yet", sel);
+		return -1;
+	}
+	set_accessed(bt, sel, d);
+	uint32_t old_base = bt->cpu.seg[S_CS].base;
+	desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)cpl), &bt->cpu.seg[S_CS]);
+	if (bt->cpu.seg[S_CS].base != old_base)
+		tcache_flush(&bt->tc);
+	return 0;
+}
+
+static bool push32(struct bt *bt, uint32_t v)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t esp = c->regs[R_ESP] - 4;
+	if (!bt_write(bt, c->seg[S_SS].base + esp, &v, 4))
+		return false;
+	c->regs[R_ESP] = esp;
+	return true;
+}
+
+/* Vectors with an error code (SDM Vol. 3A Table 6-1). */
+static bool has_error_code(int v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
+}
+
+/* Delivers an event through the guest IDT at the same privilege (CPL 0).
+ * software: INT n/INT3/INTO (gate DPL checked, EIP = next_eip).  Returns 0,
+ * or -1 when delivery itself faulted (then bt->exit says what follows). */
+int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool software, uint32_t next_eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t ext = software ? 0 : 1;
+	uint8_t g[8];
+	if ((uint32_t)vector * 8 + 7 > c->idtr.limit || !bt_read(bt, c->idtr.base + (uint32_t)vector * 8, g, 8)) {
+		bt_raise(bt, 13, true, (uint32_t)vector * 8 + 2 + ext);
+		return -1;
+	}
+	uint8_t type = g[5] & 0x1f, dpl = (g[5] >> 5) & 3;
+	if (type != 0x0e && type != 0x0f && type != 0x06 && type != 0x07 && type != 0x05) {
+		bt_raise(bt, 13, true, (uint32_t)vector * 8 + 2 + ext);
+		return -1;
+	}
+	if (software && dpl < c->cpl) {
+		bt_raise(bt, 13, true, (uint32_t)vector * 8 + 2);
+		return -1;
+	}
+	if (!(g[5] & 0x80)) {
+		bt_raise(bt, 11, true, (uint32_t)vector * 8 + 2 + ext);
+		return -1;
+	}
+	if (type == 0x05) {
+		bt_set_error(bt, "interrupt %d goes through a task gate: hardware task switches are not "
+			     "supported by bt yet", vector);
+		return -1;
+	}
+	if (type == 0x06 || type == 0x07) {
+		bt_set_error(bt, "interrupt %d goes through a 16-bit gate: not supported by bt yet", vector);
+		return -1;
+	}
+	uint16_t sel = (uint16_t)(g[2] | g[3] << 8);
+	uint32_t offset = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[6] << 16 | (uint32_t)g[7] << 24;
+	uint8_t d[8];
+	if ((sel & ~3u) == 0 || !read_desc(bt, sel, d) || (d[5] & 0x18) != 0x18) {
+		bt_raise(bt, 13, true, (sel & ~3u) + ext);
+		return -1;
+	}
+	uint8_t cdpl = (d[5] >> 5) & 3;
+	if (cdpl > c->cpl) {
+		bt_raise(bt, 13, true, (sel & ~3u) + ext);
+		return -1;
+	}
+	if (!(d[5] & 0x80)) {
+		bt_raise(bt, 11, true, (sel & ~3u) + ext);
+		return -1;
+	}
+	if (cdpl < c->cpl || !(d[5] & 4 ? true : cdpl == c->cpl)) {
+		bt_set_error(bt, "interrupt %d from CPL %d to a DPL %d handler: privilege changes are not "
+			     "supported by bt yet", vector, c->cpl, cdpl);
+		return -1;
+	}
+	uint32_t ret_eip = software ? next_eip : c->eip;
+	uint32_t esp0 = c->regs[R_ESP];
+	if (!push32(bt, c->eflags) || !push32(bt, c->seg[S_CS].sel) || !push32(bt, ret_eip) ||
+	    (has_error && !push32(bt, error))) {
+		c->regs[R_ESP] = esp0;
+		bt_set_error(bt, "pushing the frame for interrupt %d failed: the guest stack at %#x is "
+			     "outside RAM", vector, c->seg[S_SS].base + esp0);
+		return -1;
+	}
+	desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)c->cpl), &c->seg[S_CS]);
+	c->eip = offset;
+	c->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
+	if (type == 0x0e)
+		c->eflags &= ~EFLAGS_IF;
+	c->halted = false;
+	return 0;
+}
+
+static bool contributory(int v) { return v == 0 || (v >= 10 && v <= 13); }
+
+/* Delivers an event and whatever its delivery raises, with the double-fault
+ * rules of SDM Vol. 3A Table 6-5: a contributory fault while delivering a
+ * contributory one, or a contributory/#PF fault while delivering #PF, is a
+ * #DF; any fault while delivering #DF is a shutdown; otherwise the new
+ * fault is delivered in its turn. */
+void bt_deliver_event(struct bt *bt, int vector, bool has_err, uint32_t err, bool software, uint32_t next_eip)
+{
+	has_err = has_err && has_error_code(vector);
+	for (int tries = 0; tries < 4; tries++) {
+		bt->exit = BX_DISPATCH;
+		if (bt_deliver(bt, vector, has_err, err, software, next_eip) == 0)
+			return;
+		if (bt->exit != BX_EXCEPTION)
+			return; /* an error bt cannot handle */
+		int nv = bt->exc_vector;
+		if (vector == 8) {
+			bt->exit = BX_SHUTDOWN;
+			return;
+		}
+		if ((contributory(vector) && contributory(nv)) ||
+		    (vector == 14 && (nv == 14 || contributory(nv)))) {
+			vector = 8;
+			has_err = true;
+			err = 0;
+		} else {
+			vector = nv;
+			has_err = bt->exc_has_error && has_error_code(nv);
+			err = bt->exc_error;
+		}
+		software = false;
+	}
+	bt->exit = BX_SHUTDOWN;
+}
+
+void bt_deliver_pending(struct bt *bt)
+{
+	bt_deliver_event(bt, bt->exc_vector, bt->exc_has_error, bt->exc_error, false, 0);
+}

@@ -1,0 +1,127 @@
+/* World switch between the monitor (C) and translated guest code.
+ * Translated code runs on the monitor's stack with the guest registers in
+ * host registers: EAX..EDI in RAX..RDI (low halves), ESP in R12D, the CPU
+ * struct in R15, R13/R14 scratch.  GS base = the guest view of memory.
+ * See bt/cpu.h for the offsets. */
+#include "bt/cpu.h"
+
+#define HOST_MASK 0xcd5   /* CF PF AF ZF SF DF OF */
+
+	.text
+	.macro SAVE_GUEST
+	mov %eax, CPU_OFF_REGS+0(%r15)
+	mov %ecx, CPU_OFF_REGS+4(%r15)
+	mov %edx, CPU_OFF_REGS+8(%r15)
+	mov %ebx, CPU_OFF_REGS+12(%r15)
+	mov %r12d, CPU_OFF_REGS+16(%r15)
+	mov %ebp, CPU_OFF_REGS+20(%r15)
+	mov %esi, CPU_OFF_REGS+24(%r15)
+	mov %edi, CPU_OFF_REGS+28(%r15)
+	.endm
+
+	.macro LOAD_GUEST
+	mov CPU_OFF_REGS+0(%r15), %eax
+	mov CPU_OFF_REGS+4(%r15), %ecx
+	mov CPU_OFF_REGS+8(%r15), %edx
+	mov CPU_OFF_REGS+12(%r15), %ebx
+	mov CPU_OFF_REGS+16(%r15), %r12d
+	mov CPU_OFF_REGS+20(%r15), %ebp
+	mov CPU_OFF_REGS+24(%r15), %esi
+	mov CPU_OFF_REGS+28(%r15), %edi
+	.endm
+
+	/* r13 = host RFLAGS image: merge its arithmetic bits into cpu->eflags */
+	.macro MERGE_FLAGS
+	and $HOST_MASK, %r13d
+	mov CPU_OFF_EFLAGS(%r15), %r14d
+	and $~HOST_MASK, %r14d
+	or %r13d, %r14d
+	mov %r14d, CPU_OFF_EFLAGS(%r15)
+	.endm
+
+	.macro RETURN_TO_MONITOR
+	mov CPU_OFF_HOST_RSP(%r15), %rsp
+	add $8, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+	.endm
+
+/* void bt_enter(struct bt_cpu *cpu, const void *code) */
+	.globl bt_enter
+	.type bt_enter, @function
+bt_enter:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	sub $8, %rsp                 /* 16-byte aligned from here on */
+	mov %rdi, %r15
+	mov %rsp, CPU_OFF_HOST_RSP(%r15)
+	mov %rsi, %r14
+	mov CPU_OFF_EFLAGS(%r15), %eax
+	and $HOST_MASK, %eax
+	or $2, %eax
+	push %rax
+	LOAD_GUEST
+	popfq
+	jmp *%r14
+	.size bt_enter, .-bt_enter
+
+/* Reached by `jmp *CPU_OFF_EXIT_FN(%r15)` with cpu->eip already stored. */
+	.globl bt_exit
+	.type bt_exit, @function
+bt_exit:
+	pushfq
+	SAVE_GUEST
+	pop %r13
+	MERGE_FLAGS
+	cld
+	RETURN_TO_MONITOR
+	.size bt_exit, .-bt_exit
+
+/* Reached by `call *CPU_OFF_CALLOUT(%r15)` with r13d = argument, r14 = C
+ * function int fn(struct bt_cpu *, uint32_t arg).  A zero return resumes
+ * the translated code after the call with the (possibly changed) guest
+ * registers; non-zero returns to the monitor (cpu->eip set by fn). */
+	.globl bt_callout
+	.type bt_callout, @function
+bt_callout:
+	pushfq                       /* rsp is 16-byte aligned again */
+	SAVE_GUEST
+	mov %r14, %rbx               /* rbx, r12 are callee-saved: keep fn and arg */
+	mov %r13d, %r12d
+	mov (%rsp), %r13
+	MERGE_FLAGS
+	cld
+	mov %r15, %rdi
+	mov %r12d, %esi
+	call *%rbx
+	test %eax, %eax
+	jnz 1f
+	mov CPU_OFF_EFLAGS(%r15), %eax
+	and $HOST_MASK, %eax
+	or $2, %eax
+	mov %rax, (%rsp)
+	LOAD_GUEST
+	popfq
+	ret
+1:	RETURN_TO_MONITOR
+	.size bt_callout, .-bt_callout
+
+/* The signal handler points RIP here (with R15 = cpu) after saving the
+ * guest state from the signal frame. */
+	.globl bt_fault_exit
+	.type bt_fault_exit, @function
+bt_fault_exit:
+	cld
+	RETURN_TO_MONITOR
+	.size bt_fault_exit, .-bt_fault_exit
+
+	.section .note.GNU-stack,"",@progbits

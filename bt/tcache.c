@@ -1,0 +1,126 @@
+#include "bt/tcache.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static unsigned hash_of(uint32_t eip, uint32_t mode)
+{
+	return ((eip * 0x9E3779B1u) ^ mode) >> (32 - TC_HASH_BITS);
+}
+
+int tcache_init(struct tcache *tc, char *err, size_t errlen)
+{
+	memset(tc, 0, sizeof(*tc));
+	tc->code = mmap(NULL, TC_CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tc->code == MAP_FAILED) {
+		tc->code = NULL;
+		snprintf(err, errlen, "cannot allocate the translation cache: %s", strerror(errno));
+		return -1;
+	}
+	tc->code_end = tc->code + TC_CODE_BYTES;
+	tc->code_top = tc->code;
+	tc->blocks = calloc(TC_MAX_BLOCKS, sizeof(*tc->blocks));
+	tc->off_pool = calloc((size_t)TC_MAX_BLOCKS * 8, sizeof(uint16_t));
+	tc->len_pool = calloc((size_t)TC_MAX_BLOCKS * 8, 1);
+	if (!tc->blocks || !tc->off_pool || !tc->len_pool) {
+		snprintf(err, errlen, "out of memory for the translation cache");
+		return -1;
+	}
+	return 0;
+}
+
+void tcache_destroy(struct tcache *tc)
+{
+	if (tc->code)
+		munmap(tc->code, TC_CODE_BYTES);
+	free(tc->blocks);
+	free(tc->off_pool);
+	free(tc->len_pool);
+	memset(tc, 0, sizeof(*tc));
+}
+
+void tcache_flush(struct tcache *tc)
+{
+	memset(tc->hash, 0, sizeof(tc->hash));
+	tc->n_blocks = 0;
+	tc->pool_top = 0;
+	tc->code_top = tc->code;
+	tc->flushes++;
+	tc->generation++;
+}
+
+struct bt_block *tcache_lookup(struct tcache *tc, uint32_t eip, uint32_t mode)
+{
+	for (struct bt_block *b = tc->hash[hash_of(eip, mode)]; b; b = b->next)
+		if (b->eip == eip && b->mode == mode)
+			return b;
+	return NULL;
+}
+
+struct bt_block *tcache_alloc(struct tcache *tc, size_t max_code, unsigned max_insns)
+{
+	if (tc->n_blocks == TC_MAX_BLOCKS || (size_t)(tc->code_end - tc->code_top) < max_code ||
+	    tc->pool_top + max_insns + 1 > TC_MAX_BLOCKS * 8u)
+		return NULL;
+	struct bt_block *b = &tc->blocks[tc->n_blocks];
+	memset(b, 0, sizeof(*b));
+	b->code = tc->code_top;
+	b->host_off = &tc->off_pool[tc->pool_top];
+	b->insn_len = &tc->len_pool[tc->pool_top];
+	return b;
+}
+
+void tcache_commit(struct tcache *tc, struct bt_block *b, size_t code_len)
+{
+	b->code_len = (uint32_t)code_len;
+	tc->code_top += (code_len + 15) & ~(size_t)15;
+	tc->pool_top += b->n_insns + 1u;
+	tc->n_blocks++;
+	b->valid = true;
+	unsigned h = hash_of(b->eip, b->mode);
+	b->next = tc->hash[h];
+	tc->hash[h] = b;
+	tc->translated_blocks++;
+	tc->translated_insns += b->n_insns;
+}
+
+struct bt_block *tcache_find_pc(struct tcache *tc, const void *pc)
+{
+	const uint8_t *p = pc;
+	if (p < tc->code || p >= tc->code_top)
+		return NULL;
+	/* Blocks are allocated at increasing addresses: binary search. */
+	uint32_t lo = 0, hi = tc->n_blocks;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (tc->blocks[mid].code + tc->blocks[mid].code_len <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < tc->n_blocks && p >= tc->blocks[lo].code && p < tc->blocks[lo].code + tc->blocks[lo].code_len)
+		return &tc->blocks[lo];
+	return NULL;
+}
+
+unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
+{
+	unsigned n = 0;
+	for (unsigned h = 0; h < (1u << TC_HASH_BITS); h++) {
+		for (struct bt_block **pp = &tc->hash[h]; *pp;) {
+			struct bt_block *b = *pp;
+			if (b->page0 == pg || b->page1 == pg) {
+				b->valid = false;
+				*pp = b->next;
+				n++;
+			} else {
+				pp = &b->next;
+			}
+		}
+	}
+	tc->invalidations += n;
+	return n;
+}

@@ -1,0 +1,59 @@
+/* The translation cache: one executable arena for host code, block
+ * descriptors, a hash from guest EIP (+ translation mode) to block, and
+ * per-block side tables from host code offsets back to guest EIPs.  When
+ * the arena or the descriptor pool is full, everything is flushed at once
+ * (counted in --stats). */
+#ifndef BTVM_BT_TCACHE_H
+#define BTVM_BT_TCACHE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TC_CODE_BYTES   (32u << 20)
+#define TC_MAX_BLOCKS   65536u
+#define TC_HASH_BITS    16
+#define TC_MAX_INSNS    64       /* guest instructions per block */
+
+/* Translation mode bits folded into the key: a block is only valid for
+ * the state it was translated for. */
+#define TM_SINGLE       1u       /* one instruction (TF, interrupt shadow) */
+
+struct bt_block {
+	uint32_t eip;               /* guest linear address of the first insn */
+	uint32_t mode;
+	uint32_t guest_len;         /* bytes of guest code covered */
+	uint32_t page0, page1;      /* physical pages covered (page1 may equal page0) */
+	uint8_t *code;
+	uint32_t code_len;
+	uint16_t n_insns;
+	uint16_t *host_off;         /* n_insns + 1 entries: host offset of each insn */
+	uint8_t *insn_len;          /* n_insns entries: guest length of each insn */
+	struct bt_block *next;      /* hash chain */
+	bool valid;
+};
+
+struct tcache {
+	uint8_t *code, *code_end, *code_top;
+	struct bt_block *blocks;
+	uint32_t n_blocks;
+	uint16_t *off_pool;
+	uint8_t *len_pool;
+	uint32_t pool_top;
+	struct bt_block *hash[1u << TC_HASH_BITS];
+	uint64_t flushes, translated_blocks, translated_insns, copied_insns, invalidations;
+	uint64_t generation;        /* bumped by every flush */
+};
+
+int tcache_init(struct tcache *tc, char *err, size_t errlen);
+void tcache_destroy(struct tcache *tc);
+void tcache_flush(struct tcache *tc);
+struct bt_block *tcache_lookup(struct tcache *tc, uint32_t eip, uint32_t mode);
+/* Reserve a block and room for its code and side tables; NULL when full
+ * (the caller flushes and tries again). */
+struct bt_block *tcache_alloc(struct tcache *tc, size_t max_code, unsigned max_insns);
+void tcache_commit(struct tcache *tc, struct bt_block *b, size_t code_len);
+/* The block whose code contains host address pc, or NULL. */
+struct bt_block *tcache_find_pc(struct tcache *tc, const void *pc);
+/* Invalidate every block that covers physical page pg.  Returns how many. */
+unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg);
+#endif

@@ -1,0 +1,571 @@
+/* The translator: one guest basic block (32-bit, ring 0) into 64-bit host
+ * code.  Conversions, one function each:
+ *
+ *  copy       an instruction that means the same in 64-bit mode is copied
+ *             with its operands fixed: memory operands get a GS override
+ *             (GS base = the K-view) and the 0x67 address-size prefix (so the
+ *             effective address wraps at 4 GiB as in 32-bit mode); ESP as a
+ *             register or base becomes R12D (REX.R/B); an absolute disp32
+ *             (ModRM mod=00 rm=101, RIP-relative in 64-bit mode) becomes the
+ *             SIB no-base form; a segment with a non-zero base is folded in
+ *             with `lea r13d,[ea]; lea r13d,[r13+base]` and the access made
+ *             through [r13]; inc/dec r32 (0x40-0x4F, REX in 64-bit mode)
+ *             become FF /0, FF /1.
+ *  push/pop   `mov gs:[r12d-4],x ; lea r12d,[r12-4]` (store first, so that a
+ *             fault leaves the guest state precise), and the reverse.
+ *  leave      `mov r13d,gs:[ebp] ; lea r12d,[rbp+4] ; mov ebp,r13d`.
+ *  call/ret   direct call pushes the return EIP and leaves the block; ret
+ *             and indirect jumps/calls leave with the target in r13d.
+ *  jcc        `jcc taken ; exit(fallthrough) ; taken: exit(target)`;
+ *             jecxz/loop use their 0x67 forms, which test ECX.
+ *  emulate    everything sensitive, privileged, or different in 64-bit
+ *             mode is a callout to bt_co_emulate (bt/emulate.c).
+ *  fpu        with CR0.TS or CR0.EM set, x87/SSE instructions become a
+ *             callout that raises #NM (the cache is flushed on CR0 writes).
+ *
+ * Flags: nothing the translator inserts changes the host arithmetic flags
+ * (mov and lea only), so the guest's flags live in host RFLAGS.
+ * Every guest instruction's host offset is recorded (side table) so that a
+ * fault inside translated code maps back to a precise guest EIP. */
+#include <stdio.h>
+#include <string.h>
+#include "bt/bt.h"
+#include "monitor/vm.h"
+
+/* host register numbers */
+enum { H_RAX, H_RCX, H_RDX, H_RBX, H_RSP, H_RBP, H_RSI, H_RDI,
+       H_R8, H_R9, H_R10, H_R11, H_R12, H_R13, H_R14, H_R15 };
+
+struct emit {
+	uint8_t *p, *end;
+	bool overflow;
+};
+
+static void b1(struct emit *e, uint8_t v)
+{
+	if (e->p < e->end)
+		*e->p++ = v;
+	else
+		e->overflow = true;
+}
+static void b4(struct emit *e, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b1(e, (uint8_t)(v >> (8 * i)));
+}
+static void b8(struct emit *e, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b1(e, (uint8_t)(v >> (8 * i)));
+}
+
+/* mov dword [r15+CPU_OFF_EIP], imm32 ; jmp [r15+CPU_OFF_EXIT_FN] */
+static void emit_exit(struct emit *e, uint32_t eip)
+{
+	b1(e, 0x41); b1(e, 0xC7); b1(e, 0x47); b1(e, CPU_OFF_EIP); b4(e, eip);
+	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x67); b1(e, CPU_OFF_EXIT_FN);
+}
+
+/* mov [r15+CPU_OFF_EIP], r13d ; jmp [r15+CPU_OFF_EXIT_FN] */
+static void emit_exit_r13(struct emit *e)
+{
+	b1(e, 0x45); b1(e, 0x89); b1(e, 0x6F); b1(e, CPU_OFF_EIP);
+	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x67); b1(e, CPU_OFF_EXIT_FN);
+}
+
+/* mov r13d, arg ; mov r14, fn ; call [r15+CPU_OFF_CALLOUT] */
+static void emit_callout(struct emit *e, int (*fn)(struct bt_cpu *, uint32_t), uint32_t arg)
+{
+	b1(e, 0x41); b1(e, 0xBD); b4(e, arg);
+	b1(e, 0x49); b1(e, 0xBE); b8(e, (uint64_t)(uintptr_t)fn);
+	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x57); b1(e, CPU_OFF_CALLOUT);
+}
+
+/* lea r12d, [r12 + d] */
+static void emit_adjust_esp(struct emit *e, int32_t d)
+{
+	if (d >= -128 && d <= 127) {
+		b1(e, 0x45); b1(e, 0x8D); b1(e, 0x64); b1(e, 0x24); b1(e, (uint8_t)d);
+	} else {
+		b1(e, 0x45); b1(e, 0x8D); b1(e, 0xA4); b1(e, 0x24); b4(e, (uint32_t)d);
+	}
+}
+
+/* mov dword gs:[r12d + d8], host reg h */
+static void emit_store_stack_reg(struct emit *e, int h, int8_t d)
+{
+	b1(e, 0x65); b1(e, 0x67);
+	b1(e, (uint8_t)(0x41 | (h >= 8 ? 4 : 0)));
+	b1(e, 0x89); b1(e, (uint8_t)(0x44 | ((h & 7) << 3))); b1(e, 0x24); b1(e, (uint8_t)d);
+}
+
+/* mov dword gs:[r12d + d8], imm32 */
+static void emit_store_stack_imm(struct emit *e, uint32_t imm, int8_t d)
+{
+	b1(e, 0x65); b1(e, 0x67); b1(e, 0x41);
+	b1(e, 0xC7); b1(e, 0x44); b1(e, 0x24); b1(e, (uint8_t)d); b4(e, imm);
+}
+
+/* mov host reg h, dword gs:[r12d] */
+static void emit_load_stack(struct emit *e, int h)
+{
+	b1(e, 0x65); b1(e, 0x67);
+	b1(e, (uint8_t)(0x41 | (h >= 8 ? 4 : 0)));
+	b1(e, 0x8B); b1(e, (uint8_t)(0x04 | ((h & 7) << 3))); b1(e, 0x24);
+}
+
+/* Host register holding guest GPR n (0..7, guest encoding). */
+static int host_reg(int n) { return n == R_ESP ? H_R12 : n; }
+
+static bool is_gpr_esp(ZydisRegister r) { return r == ZYDIS_REGISTER_ESP || r == ZYDIS_REGISTER_SP; }
+static bool is_high8(ZydisRegister r)
+{
+	return r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_CH || r == ZYDIS_REGISTER_DH || r == ZYDIS_REGISTER_BH;
+}
+
+static int seg_index(ZydisRegister r)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_ES: return S_ES;
+	case ZYDIS_REGISTER_CS: return S_CS;
+	case ZYDIS_REGISTER_SS: return S_SS;
+	case ZYDIS_REGISTER_FS: return S_FS;
+	case ZYDIS_REGISTER_GS: return S_GS;
+	default: return S_DS;
+	}
+}
+
+/* The memory operand of an instruction that has one (ModRM or moffs). */
+static const ZydisDecodedOperand *mem_operand(const struct insn *in)
+{
+	for (unsigned i = 0; i < in->zi.operand_count; i++)
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    in->ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
+		    in->ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM)
+			return &in->ops[i];
+	for (unsigned i = 0; i < in->zi.operand_count; i++)
+		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in->ops[i].mem.type == ZYDIS_MEMOP_TYPE_AGEN)
+			return &in->ops[i];
+	return NULL;
+}
+
+/* Copies one instruction with its operands fixed (see the top comment).
+ * new_opcode/new_opc_len replace the opcode bytes when non-NULL, reg_override
+ * (host register) replaces ModRM.reg when >= 0, disp_adjust is added to the
+ * memory displacement.  Returns false when the instruction cannot be
+ * expressed (a high-byte register next to a REX prefix). */
+static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
+		       const uint8_t *new_opcode, int new_opc_len, int reg_override, int32_t disp_adjust)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	const uint8_t *bytes = in->bytes;
+	unsigned npfx = zi->raw.prefix_count;
+	bool has_modrm = zi->attributes & ZYDIS_ATTRIB_HAS_MODRM;
+	bool has_sib = zi->attributes & ZYDIS_ATTRIB_HAS_SIB;
+	unsigned opc_end = has_modrm ? zi->raw.modrm.offset
+			 : zi->raw.disp.size ? zi->raw.disp.offset
+			 : zi->raw.imm[0].size ? zi->raw.imm[0].offset : zi->length;
+	const ZydisDecodedOperand *mem = mem_operand(in);
+	bool is_lea = zi->mnemonic == ZYDIS_MNEMONIC_LEA;
+	bool is_mem = mem && (!has_modrm || zi->raw.modrm.mod != 3);
+
+	uint8_t rex = 0;
+	bool high8 = false;
+	for (unsigned i = 0; i < zi->operand_count; i++) {
+		const ZydisDecodedOperand *op = &in->ops[i];
+		if (op->type != ZYDIS_OPERAND_TYPE_REGISTER)
+			continue;
+		if (is_high8(op->reg.value))
+			high8 = true;
+		if (!is_gpr_esp(op->reg.value))
+			continue;
+		if (op->encoding == ZYDIS_OPERAND_ENCODING_MODRM_REG)
+			rex |= 0x44;
+		else if (op->encoding == ZYDIS_OPERAND_ENCODING_MODRM_RM || op->encoding == ZYDIS_OPERAND_ENCODING_OPCODE)
+			rex |= 0x41;
+	}
+	if (reg_override >= 8)
+		rex |= 0x44;
+
+	/* segment base folding */
+	uint32_t seg_base = 0;
+	if (is_mem && !is_lea)
+		seg_base = bt->cpu.seg[seg_index(mem->mem.segment)].base;
+	bool fold = seg_base != 0;
+
+	uint8_t mod = 0, rm = 0, reg = 0, sib = 0;
+	int32_t disp = 0;
+	unsigned disp_size = 0;
+	if (has_modrm) {
+		mod = zi->raw.modrm.mod;
+		rm = zi->raw.modrm.rm;
+		reg = zi->raw.modrm.reg;
+		if (reg_override >= 0)
+			reg = (uint8_t)(reg_override & 7);
+	}
+	if (has_sib)
+		sib = bytes[zi->raw.sib.offset];
+	if (zi->raw.disp.size) {
+		disp = (int32_t)zi->raw.disp.value;
+		disp_size = zi->raw.disp.size / 8;
+	}
+	/* memory base ESP → R12 (REX.B); only through a SIB byte */
+	bool base_esp = has_modrm && mod != 3 && rm == 4 && (sib & 7) == 4;
+	if (base_esp && !fold)
+		rex |= 0x41;
+	if (rex && high8)
+		return false;
+
+	/* legacy prefixes, minus segment overrides and 0x67 */
+	for (unsigned i = 0; i < npfx; i++) {
+		uint8_t p = bytes[i];
+		if (p == 0x26 || p == 0x2E || p == 0x36 || p == 0x3E || p == 0x64 || p == 0x65 || p == 0x67)
+			continue;
+		b1(e, p);
+	}
+
+	if (is_mem && fold) {
+		/* lea r13d, [ea]  (0x67, REX.R for r13, REX.B for an ESP base) */
+		b1(e, 0x67);
+		b1(e, (uint8_t)(0x44 | (base_esp ? 1 : 0)));
+		b1(e, 0x8D);
+		if (!has_modrm) {
+			/* moffs: absolute disp32 */
+			b1(e, 0x2C); b1(e, 0x25); b4(e, (uint32_t)(disp + disp_adjust));
+		} else if (mod == 0 && rm == 5) {
+			b1(e, (uint8_t)(0x04 | (5 << 3))); b1(e, 0x25); b4(e, (uint32_t)(disp + disp_adjust));
+		} else {
+			int32_t d = disp + disp_adjust;
+			uint8_t m = mod;
+			bool nobase = mod == 0 && has_sib && (sib & 7) == 5; /* SIB no-base: disp32 */
+			if (!nobase && m == 0 && d != 0)
+				m = 2;
+			if (m == 1 && (d < -128 || d > 127))
+				m = 2;
+			b1(e, (uint8_t)((m << 6) | (5 << 3) | rm));
+			if (has_sib)
+				b1(e, sib);
+			if (m == 1)
+				b1(e, (uint8_t)d);
+			else if (m == 2 || (m == 0 && has_sib && (sib & 7) == 5))
+				b4(e, (uint32_t)d);
+		}
+		/* lea r13d, [r13 + base] */
+		b1(e, 0x45); b1(e, 0x8D); b1(e, 0xAD); b4(e, seg_base);
+		/* the instruction itself through gs:[r13d] */
+		b1(e, 0x65); b1(e, 0x67);
+		rex |= 0x41;
+		b1(e, rex);
+		if (new_opcode)
+			for (int i = 0; i < new_opc_len; i++) b1(e, new_opcode[i]);
+		else if (!has_modrm) {
+			/* moffs forms A0-A3 → 8A/8B/88/89 with ModRM */
+			static const uint8_t conv[4] = { 0x8A, 0x8B, 0x88, 0x89 };
+			b1(e, conv[bytes[npfx] - 0xA0]);
+			reg = 0; /* AL/EAX */
+		} else
+			for (unsigned i = npfx; i < opc_end; i++) b1(e, bytes[i]);
+		b1(e, (uint8_t)(0x45 | (reg << 3))); /* mod=01 rm=101 (r13) */
+		b1(e, 0x00);
+		unsigned tail = has_modrm ? (zi->raw.disp.size ? zi->raw.disp.offset + disp_size
+				: has_sib ? zi->raw.sib.offset + 1u : zi->raw.modrm.offset + 1u)
+			      : zi->raw.disp.offset + disp_size;
+		for (unsigned i = tail; i < zi->length; i++)
+			b1(e, bytes[i]);
+		return !e->overflow;
+	}
+
+	if (is_mem && !is_lea)
+		b1(e, 0x65);
+	if (is_mem)
+		b1(e, 0x67);
+
+	/* inc/dec r32 short forms */
+	uint8_t op0 = bytes[npfx];
+	if (!new_opcode && !has_modrm && op0 >= 0x40 && op0 <= 0x4F) {
+		int r = op0 & 7;
+		if (r == R_ESP)
+			rex |= 0x41;
+		if (rex)
+			b1(e, rex);
+		b1(e, 0xFF);
+		b1(e, (uint8_t)(0xC0 | ((op0 >= 0x48 ? 1 : 0) << 3) | r));
+		return !e->overflow;
+	}
+	if (rex)
+		b1(e, rex);
+	if (new_opcode)
+		for (int i = 0; i < new_opc_len; i++) b1(e, new_opcode[i]);
+	else
+		for (unsigned i = npfx; i < opc_end; i++) b1(e, bytes[i]);
+
+	if (!has_modrm) {
+		for (unsigned i = opc_end; i < zi->length; i++)
+			b1(e, bytes[i]);
+		return !e->overflow;
+	}
+	int32_t d = disp + (is_mem ? disp_adjust : 0);
+	if (mod != 3 && rm == 5 && mod == 0) {
+		/* absolute disp32: SIB form with no base and no index */
+		b1(e, (uint8_t)(0x04 | (reg << 3)));
+		b1(e, 0x25);
+		b4(e, (uint32_t)d);
+	} else {
+		uint8_t m = mod;
+		if (mod != 3 && disp_adjust) {
+			if (m == 0 && !(has_sib && (sib & 7) == 5))
+				m = 2;
+			else if (m == 1 && (d < -128 || d > 127))
+				m = 2;
+		}
+		b1(e, (uint8_t)((m << 6) | (reg << 3) | rm));
+		if (has_sib)
+			b1(e, sib);
+		if (m == 1)
+			b1(e, (uint8_t)d);
+		else if (m == 2 || (m == 0 && has_sib && (sib & 7) == 5))
+			b4(e, (uint32_t)d);
+	}
+	unsigned tail = zi->raw.disp.size ? zi->raw.disp.offset + disp_size
+		      : has_sib ? zi->raw.sib.offset + 1u : zi->raw.modrm.offset + 1u;
+	for (unsigned i = tail; i < zi->length; i++)
+		b1(e, bytes[i]);
+	return !e->overflow;
+}
+
+/* mov r13d, r/m32 of `in` (its ModRM operand), for push r/m, jmp/call r/m. */
+static bool emit_load_rm_r13(struct bt *bt, struct emit *e, const struct insn *in, int32_t disp_adjust)
+{
+	static const uint8_t mov_load[1] = { 0x8B };
+	if (in->zi.raw.modrm.mod == 3) {
+		/* register operand: mov r13d, reg */
+		int src = host_reg(in->zi.raw.modrm.rm);
+		b1(e, (uint8_t)(0x44 | (src >= 8 ? 1 : 0)));
+		b1(e, 0x8B);
+		b1(e, (uint8_t)(0xC0 | (5 << 3) | (src & 7)));
+		return !e->overflow;
+	}
+	return emit_fixed(bt, e, in, mov_load, 1, H_R13, disp_adjust);
+}
+
+static void emit_emulate(struct emit *e, uint32_t eip, bool ends)
+{
+	emit_callout(e, bt_co_emulate, eip);
+	(void)ends;
+}
+
+static uint32_t rel_target(const struct insn *in, uint32_t eip)
+{
+	return eip + in->len + (uint32_t)in->zi.raw.imm[0].value.s;
+}
+
+/* Translates the instruction at eip; returns false when the block must end
+ * after it. */
+static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, uint32_t eip, bool last)
+{
+	uint32_t next = eip + in->len;
+	struct tcache *tc = &bt->tc;
+
+	if (insn_fpu_fault(in, bt->cpu.cr0) >= 0) {
+		emit_emulate(e, eip, true);  /* raises #NM or #UD as CR0 says */
+		return false;
+	}
+	switch (in->cls) {
+	case IC_COPY:
+		if (!emit_fixed(bt, e, in, NULL, 0, -1, 0)) {
+			emit_emulate(e, eip, true);
+			return false;
+		}
+		tc->copied_insns++;
+		if (last)
+			emit_exit(e, next);
+		return true;
+	case IC_PUSH: {
+		const ZydisDecodedOperand *op = &in->ops[0];
+		if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			emit_store_stack_imm(e, (uint32_t)op->imm.value.s, -4);
+		} else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			ZydisRegister r = op->reg.value;
+			if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR32) {
+				emit_emulate(e, eip, true);
+				return false;
+			}
+			emit_store_stack_reg(e, host_reg(ZydisRegisterGetId(r)), -4);
+		} else {
+			if (!emit_load_rm_r13(bt, e, in, 0)) {
+				emit_emulate(e, eip, true);
+				return false;
+			}
+			emit_store_stack_reg(e, H_R13, -4);
+		}
+		emit_adjust_esp(e, -4);
+		if (last)
+			emit_exit(e, next);
+		return true;
+	}
+	case IC_POP: {
+		const ZydisDecodedOperand *op = &in->ops[0];
+		if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			ZydisRegister r = op->reg.value;
+			if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR32) {
+				emit_emulate(e, eip, true);
+				return false;
+			}
+			int g = ZydisRegisterGetId(r);
+			emit_load_stack(e, host_reg(g));
+			if (g != R_ESP)
+				emit_adjust_esp(e, 4); /* pop esp: ESP = the value read */
+		} else {
+			/* pop r/m32: the address is computed with ESP already
+			 * incremented (SDM POP); store first, then move ESP. */
+			static const uint8_t mov_store[1] = { 0x89 };
+			emit_load_stack(e, H_R13);
+			int32_t adj = 0;
+			if (in->zi.raw.modrm.mod != 3 && in->zi.raw.modrm.rm == 4 &&
+			    (in->bytes[in->zi.raw.sib.offset] & 7) == 4)
+				adj = 4;
+			if (in->zi.raw.modrm.mod == 3) {
+				int dst = host_reg(in->zi.raw.modrm.rm);
+				b1(e, (uint8_t)(0x44 | (dst >= 8 ? 1 : 0)));
+				b1(e, 0x89);
+				b1(e, (uint8_t)(0xC0 | (5 << 3) | (dst & 7)));
+			} else if (!emit_fixed(bt, e, in, mov_store, 1, H_R13, adj)) {
+				emit_emulate(e, eip, true);
+				return false;
+			}
+			emit_adjust_esp(e, 4);
+		}
+		if (last)
+			emit_exit(e, next);
+		return true;
+	}
+	case IC_LEAVE:
+		/* mov r13d, gs:[ebp] ; lea r12d, [rbp+4] ; mov ebp, r13d */
+		b1(e, 0x65); b1(e, 0x67); b1(e, 0x44); b1(e, 0x8B); b1(e, 0x6D); b1(e, 0x00);
+		b1(e, 0x44); b1(e, 0x8D); b1(e, 0x65); b1(e, 0x04);
+		b1(e, 0x44); b1(e, 0x89); b1(e, 0xED);
+		if (last)
+			emit_exit(e, next);
+		return true;
+	case IC_JMP_REL:
+		emit_exit(e, rel_target(in, eip));
+		return false;
+	case IC_CALL_REL:
+		emit_store_stack_imm(e, next, -4);
+		emit_adjust_esp(e, -4);
+		emit_exit(e, rel_target(in, eip));
+		return false;
+	case IC_JMP_IND:
+		if (!emit_load_rm_r13(bt, e, in, 0)) {
+			emit_emulate(e, eip, true);
+			return false;
+		}
+		emit_exit_r13(e);
+		return false;
+	case IC_CALL_IND:
+		if (!emit_load_rm_r13(bt, e, in, 0)) {
+			emit_emulate(e, eip, true);
+			return false;
+		}
+		emit_store_stack_imm(e, next, -4);
+		emit_adjust_esp(e, -4);
+		emit_exit_r13(e);
+		return false;
+	case IC_RET: {
+		int32_t extra = in->zi.operand_count_visible ? (int32_t)(uint16_t)in->ops[0].imm.value.u : 0;
+		emit_load_stack(e, H_R13);
+		emit_adjust_esp(e, 4 + extra);
+		emit_exit_r13(e);
+		return false;
+	}
+	case IC_JCC: {
+		uint32_t target = rel_target(in, eip);
+		uint8_t op0 = in->bytes[in->zi.raw.prefix_count];
+		uint8_t op1 = in->bytes[in->zi.raw.prefix_count + 1];
+		if (op0 >= 0xE0 && op0 <= 0xE3) {
+			/* loop, loope, loopne, jecxz: their 0x67 forms use ECX; rel8 over a short jmp */
+			b1(e, 0x67); b1(e, op0); b1(e, 0x02);   /* → taken (+2) */
+			b1(e, 0xEB); b1(e, 12);                  /* → not taken */
+			emit_exit(e, target);                   /* 12 bytes */
+			emit_exit(e, next);
+			return false;
+		}
+		uint8_t cc = op0 == 0x0F ? (uint8_t)(op1 & 0x0F) : (uint8_t)(op0 & 0x0F);
+		b1(e, 0x0F); b1(e, (uint8_t)(0x80 | cc)); b4(e, 12);  /* jcc → taken */
+		emit_exit(e, next);
+		emit_exit(e, target);
+		return false;
+	}
+	case IC_EMULATE:
+		emit_emulate(e, eip, true);
+		/* Instructions that do not change control flow or the
+		 * translation assumptions continue in the block. */
+		if (!in->ends_block || last) {
+			emit_exit(e, next);
+			return false;
+		}
+		emit_exit(e, next);
+		return false;
+	case IC_INVALID:
+	default:
+		emit_emulate(e, eip, true);
+		return false;
+	}
+}
+
+/* Fetches guest code (paging off: linear = physical). */
+static size_t fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want)
+{
+	const struct phys_mem *pm = &bt->vm->mem.phys;
+	size_t n = 0;
+	while (n < want && (uint64_t)eip + n < pm->size) {
+		buf[n] = pm->base[eip + n];
+		n++;
+	}
+	return n;
+}
+
+struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
+{
+	struct tcache *tc = &bt->tc;
+	unsigned max_insns = (mode & TM_SINGLE) ? 1 : TC_MAX_INSNS;
+	struct bt_block *b = tcache_alloc(tc, 64 * 1024, max_insns);
+	if (!b) {
+		tcache_flush(tc);
+		b = tcache_alloc(tc, 64 * 1024, max_insns);
+	}
+	b->eip = eip;
+	b->mode = mode;
+	b->page0 = b->page1 = eip >> 12;
+	struct emit e = { b->code, b->code + 64 * 1024, false };
+	uint32_t pc = eip;
+	for (unsigned i = 0; i < max_insns; i++) {
+		uint8_t buf[16];
+		size_t got = fetch(bt, pc, buf, 15);
+		struct insn in;
+		bool need_more;
+		b->host_off[i] = (uint16_t)(e.p - b->code);
+		b->n_insns = (uint16_t)(i + 1);
+		if (got == 0 || !decoder_decode(&bt->dec, buf, got, &in, &need_more)) {
+			/* #UD or a fetch beyond RAM: the emulator raises it when
+			 * (and only if) execution gets here. */
+			b->insn_len[i] = 1;
+			emit_emulate(&e, pc, true);
+			pc += 1;
+			break;
+		}
+		b->insn_len[i] = in.len;
+		b->page1 = (pc + in.len - 1) >> 12;
+		bool last = i + 1 == max_insns || ((pc + in.len) & 0xfff) == 0;
+		bool cont = translate_one(bt, &e, &in, pc, last);
+		pc += in.len;
+		if (!cont)
+			break;
+	}
+	b->host_off[b->n_insns] = (uint16_t)(e.p - b->code);
+	b->guest_len = pc - eip;
+	tcache_commit(tc, b, (size_t)(e.p - b->code));
+	for (uint32_t pg = b->page0; pg <= b->page1; pg++)
+		kview_protect_code(&bt->kv, (uint64_t)pg << 12);
+	return b;
+}
