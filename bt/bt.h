@@ -36,6 +36,7 @@ struct bt {
 	bool exc_has_error;
 	int exc_depth;           /* 0 normal, 1 delivering, 2 double fault */
 	char msg[512];
+	bool unsupported;        /* the BX_ERROR is a missing feature, not a failure */
 	volatile int kicked;
 	bool want_irq_window;
 	bool single_next;        /* translate the next block one instruction long */
@@ -63,10 +64,13 @@ void bt_deliver_pending(struct bt *bt);
 bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len);
 bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len);
 void bt_set_error(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The guest needs something this stage of bt does not do (exit status 6). */
+void bt_unsupported(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* runtime.S */
 void bt_enter(struct bt_cpu *cpu, const void *code);
 void bt_exit(void);
+void bt_exit_chain(void);
 void bt_callout(void);
 void bt_fault_exit(void);
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ _Static_assert(offsetof(struct bt_cpu, callout_fn) == CPU_OFF_CALLOUT, "callout"
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_OFF_ARG, "arg");
 _Static_assert(offsetof(struct bt_cpu, fn) == CPU_OFF_FN, "fn");
 _Static_assert(offsetof(struct bt_cpu, lookup) == CPU_OFF_LOOKUP, "lookup");
+_Static_assert(offsetof(struct bt_cpu, last_stub) == CPU_OFF_LAST_STUB, "last_stub");
+_Static_assert(offsetof(struct bt_cpu, exit_chain_fn) == CPU_OFF_EXIT_CHAIN, "exit_chain");
 _Static_assert(offsetof(struct bt, cpu) == 0, "cpu first");
 
 static struct bt *current_bt; /* for the signal handlers (one vCPU) */
@@ -49,6 +52,21 @@ static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 		n = 0;
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* The kick handler's hook: make the safepoint page inaccessible so that
+ * translated code, which may be chained in a loop, comes back at its next
+ * block entry. */
+static void bt_kick_hook(void)
+{
+	struct bt *bt = current_bt;
+	if (bt)
+		mprotect(bt->tc.poll, 4096, PROT_NONE);
+}
+
+static void poll_restore(struct bt *bt)
+{
+	mprotect(bt->tc.poll, 4096, PROT_READ | PROT_WRITE);
 }
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
@@ -76,6 +94,10 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	switch (sig) {
 	case SIGSEGV: {
 		uint8_t *a = si->si_addr;
+		if (a >= bt->tc.poll && a < bt->tc.poll + 4096) {
+			poll_restore(bt); /* a kick: back to the dispatcher */
+			break;
+		}
 		if (!kview_contains(&bt->kv, a)) {
 			bt_set_error(bt, "internal error: translated code at guest EIP %#x touched host "
 				     "address %p outside the guest view", eip, (void *)a);
@@ -89,7 +111,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			bt->st.smc_faults++;
 			break;
 		}
-		bt_set_error(bt, "guest access to physical address %#llx at EIP %#x: there is no RAM "
+		bt_unsupported(bt, "guest access to physical address %#llx at EIP %#x: there is no RAM "
 			     "there, and bt does not emulate MMIO yet", (unsigned long long)pa, eip);
 		break;
 	}
@@ -157,6 +179,8 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	}
 	struct bt_cpu *c = &bt->cpu;
 	c->exit_fn = (uint64_t)(uintptr_t)bt_exit;
+	c->exit_chain_fn = (uint64_t)(uintptr_t)bt_exit_chain;
+	kick_hook = bt_kick_hook;
 	c->callout_fn = (uint64_t)(uintptr_t)bt_callout;
 	c->regs[R_EAX] = bs->eax;
 	c->regs[R_EBX] = bs->ebx;
@@ -204,8 +228,8 @@ static void bt_request_irq_window(struct vm *vm, bool on)
 
 static void fill_exit_error(struct bt *bt, struct vcpu_exit *ex)
 {
-	ex->kind = VCPU_EXIT_ERROR;
-	snprintf(ex->msg, sizeof(ex->msg), "%s", bt->msg);
+	ex->kind = bt->unsupported ? VCPU_EXIT_HOST_LIMIT : VCPU_EXIT_ERROR;
+	snprintf(ex->msg, sizeof(ex->msg), "%s%s", bt->unsupported ? "bt: " : "", bt->msg);
 }
 
 static int bt_run(struct vm *vm, struct vcpu_exit *ex)
@@ -218,8 +242,11 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 	/* Timers and console input may interrupt translated code: the kick
 	 * handler only sets a flag, checked between blocks. */
 	pthread_sigmask(SIG_UNBLOCK, &kick, &old);
+	uint8_t *prev_stub = NULL;   /* direct exit stub that just left, to chain */
+	uint64_t prev_gen = 0;
 	for (;;) {
 		if (kick_pending()) {
+			poll_restore(bt);
 			ex->kind = VCPU_EXIT_KICK;
 			break;
 		}
@@ -238,9 +265,24 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		struct bt_block *b = tcache_lookup(&bt->tc, c->eip, mode);
 		if (!b)
 			b = bt_translate(bt, c->eip, mode);
+		/* Chain the stub that led here straight to this block, unless
+		 * either end is a one-instruction (single-step) translation or
+		 * the cache was flushed in between. */
+		if (prev_stub && mode == 0 && prev_gen == bt->tc.generation)
+			tcache_chain(&bt->tc, prev_stub, b);
+		prev_stub = NULL;
 		bt->exit = BX_DISPATCH;
 		bt->st.dispatches++;
+		c->last_stub = 0;
 		bt_enter(c, b->code);
+		if (bt->exit == BX_DISPATCH && c->last_stub && !tf) {
+			prev_stub = (uint8_t *)(uintptr_t)c->last_stub - TC_STUB_LEN;
+			prev_gen = bt->tc.generation;
+			/* a stub inside a single-instruction block is never chained */
+			struct bt_block *src = tcache_find_pc(&bt->tc, prev_stub);
+			if (!src || src->mode != 0)
+				prev_stub = NULL;
+		}
 		if (shadow)
 			c->irq_shadow = false;
 		switch (bt->exit) {
@@ -309,6 +351,7 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)tc->copied_insns,
 		tc->translated_insns ? 100.0 * (double)tc->copied_insns / (double)tc->translated_insns : 0.0,
 		(size_t)(tc->code_top - tc->code) / 1024);
+	fprintf(f, "  bt: %llu block chains made\n", (unsigned long long)tc->chains);
 	fprintf(f, "  bt: %llu dispatches, %llu emulation callouts, %llu guest exceptions, %llu interrupts, "
 		   "%llu host faults (%llu self-modifying-code), %llu cache flushes, %llu blocks invalidated\n",
 		(unsigned long long)bt->st.dispatches, (unsigned long long)bt->st.callouts,
@@ -325,6 +368,7 @@ static void bt_destroy(struct vm *vm)
 	tcache_destroy(&bt->tc);
 	kview_destroy(&bt->kv);
 	current_bt = NULL;
+	kick_hook = NULL;
 	free(bt);
 	vm->backend_state = NULL;
 }

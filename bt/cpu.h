@@ -15,6 +15,8 @@
 #define CPU_OFF_ARG       64   /* uint64_t: callout argument */
 #define CPU_OFF_FN        72   /* uint64_t: callout C function */
 #define CPU_OFF_LOOKUP    80   /* address of the indirect-branch lookup table */
+#define CPU_OFF_LAST_STUB 88   /* return address of the direct exit stub that left, or 0 */
+#define CPU_OFF_EXIT_CHAIN 96  /* address of bt_exit_chain (direct exits call it) */
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -64,6 +66,8 @@ struct bt_cpu {
 	uint64_t arg;
 	uint64_t fn;
 	uint64_t lookup;
+	uint64_t last_stub;
+	uint64_t exit_chain_fn;
 	/* --- C only --- */
 	struct seg seg[6];
 	struct dtr gdtr, idtr;

@@ -101,7 +101,7 @@ static uint32_t lin_of(struct bt_cpu *c, const ZydisDecodedOperand *op)
  * yet, so that is reported as an error, not turned into a guest fault. */
 static int mem_fail(struct bt *bt, uint32_t lin)
 {
-	bt_set_error(bt, "guest access to linear/physical address %#x, outside RAM: MMIO is not "
+	bt_unsupported(bt, "guest access to linear/physical address %#x, outside RAM: MMIO is not "
 		     "emulated by the bt backend yet", lin);
 	return LEAVE;
 }
@@ -231,7 +231,9 @@ static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t ne
 		io_bus_access(&vm->pio, port, data, size, true);
 		vm->stats.io_writes++;
 	}
-	if (vm->stop)
+	/* Stop, or an interrupt the access raised that the guest can take
+	 * now: back to the dispatcher, since chained code would not look. */
+	if (vm->stop || ((c->eflags & EFLAGS_IF) && pic_intr_pending(&vm->pic)))
 		return leave_to(bt, next);
 	(void)eip;
 	return CONT;
@@ -446,13 +448,13 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		if ((v & CR0_PG) && !(v & CR0_PE))
 			return raise_at(bt, eip, 13, true, 0);
 		if (v & CR0_PG) {
-			bt_set_error(bt, "the guest turned on paging (CR0.PG=1 at EIP %#x): the bt backend "
+			bt_unsupported(bt, "the guest turned on paging (CR0.PG=1 at EIP %#x): the bt backend "
 				     "does not run paged guests yet (shadow paging is the next step)", eip);
 			c->eip = eip;
 			return LEAVE;
 		}
 		if (!(v & CR0_PE)) {
-			bt_set_error(bt, "the guest left protected mode (CR0.PE=0 at EIP %#x): real mode is "
+			bt_unsupported(bt, "the guest left protected mode (CR0.PE=0 at EIP %#x): real mode is "
 				     "not supported by bt yet", eip);
 			c->eip = eip;
 			return LEAVE;
@@ -521,7 +523,7 @@ static int do_far_ret(struct bt *bt, const struct insn *in, uint32_t eip)
 	c->eip = eip;
 	if ((sel & 3) != (unsigned)c->cpl) {
 		c->regs[R_ESP] = esp0;
-		bt_set_error(bt, "far return to RPL %u from CPL %d: privilege changes are not supported "
+		bt_unsupported(bt, "far return to RPL %u from CPL %d: privilege changes are not supported "
 			     "by bt yet", sel & 3, c->cpl);
 		return LEAVE;
 	}
@@ -539,7 +541,7 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	unsigned osz = in->zi.operand_width / 8;
 	uint32_t esp0 = c->regs[R_ESP], off, sel, fl;
 	if (c->eflags & EFLAGS_NT) {
-		bt_set_error(bt, "IRET with EFLAGS.NT=1 (a return from a nested task): hardware task "
+		bt_unsupported(bt, "IRET with EFLAGS.NT=1 (a return from a nested task): hardware task "
 			     "switches are not supported by bt yet");
 		c->eip = eip;
 		return LEAVE;
@@ -549,7 +551,7 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	c->eip = eip;
 	if ((sel & 3) != (unsigned)c->cpl) {
 		c->regs[R_ESP] = esp0;
-		bt_set_error(bt, "IRET to RPL %u from CPL %d: returns to user mode are not supported "
+		bt_unsupported(bt, "IRET to RPL %u from CPL %d: returns to user mode are not supported "
 			     "by bt yet", sel & 3, c->cpl);
 		return LEAVE;
 	}
@@ -1152,7 +1154,7 @@ int bt_co_emulate(struct bt_cpu *c, uint32_t eip)
 	case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP:
 		return raise_at(bt, eip, 6, false, 0); /* not in the CPUID model */
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
-		bt_set_error(bt, "%s at %#x: not supported by bt yet", m == ZYDIS_MNEMONIC_SYSENTER ?
+		bt_unsupported(bt, "%s at %#x: not supported by bt yet", m == ZYDIS_MNEMONIC_SYSENTER ?
 			     "SYSENTER" : "SYSEXIT", eip);
 		c->eip = eip;
 		return LEAVE;
@@ -1165,7 +1167,7 @@ int bt_co_emulate(struct bt_cpu *c, uint32_t eip)
 		return leave_to(bt, eip); /* retranslate with the current CR0 */
 	char text[96];
 	decoder_format(&in, eip, text, sizeof(text));
-	bt_set_error(bt, "instruction at %#x not supported by the bt backend yet: %s", eip, text);
+	bt_unsupported(bt, "instruction at %#x not supported by the bt backend yet: %s", eip, text);
 	c->eip = eip;
 	return LEAVE;
 }

@@ -14,6 +14,17 @@ void bt_set_error(struct bt *bt, const char *fmt, ...)
 	vsnprintf(bt->msg, sizeof(bt->msg), fmt, ap);
 	va_end(ap);
 	bt->exit = BX_ERROR;
+	bt->unsupported = false;
+}
+
+void bt_unsupported(struct bt *bt, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(bt->msg, sizeof(bt->msg), fmt, ap);
+	va_end(ap);
+	bt->exit = BX_ERROR;
+	bt->unsupported = true;
 }
 
 /* Paging is off in this stage: linear = physical.  RAM only; an access
@@ -166,7 +177,7 @@ int bt_load_cs(struct bt *bt, uint16_t sel)
 	int cpl = bt->cpu.cpl;
 	if ((conforming && dpl > cpl) || (!conforming && (dpl != cpl || rpl > cpl))) {
 		if (!conforming && dpl != cpl && rpl <= cpl) {
-			bt_set_error(bt, "far transfer to CS %#x with DPL %d from CPL %d: privilege changes "
+			bt_unsupported(bt, "far transfer to CS %#x with DPL %d from CPL %d: privilege changes "
 				     "are not supported by bt yet", sel, dpl, cpl);
 			return -1;
 		}
@@ -178,7 +189,7 @@ int bt_load_cs(struct bt *bt, uint16_t sel)
 		return -1;
 	}
 	if (!(d[6] & 0x40)) {
-		bt_set_error(bt, "CS %#x is a 16-bit code segment: 16-bit code is not supported by bt yet", sel);
+		bt_unsupported(bt, "CS %#x is a 16-bit code segment: 16-bit code is not supported by bt yet", sel);
 		return -1;
 	}
 	set_accessed(bt, sel, d);
@@ -231,12 +242,12 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 		return -1;
 	}
 	if (type == 0x05) {
-		bt_set_error(bt, "interrupt %d goes through a task gate: hardware task switches are not "
+		bt_unsupported(bt, "interrupt %d goes through a task gate: hardware task switches are not "
 			     "supported by bt yet", vector);
 		return -1;
 	}
 	if (type == 0x06 || type == 0x07) {
-		bt_set_error(bt, "interrupt %d goes through a 16-bit gate: not supported by bt yet", vector);
+		bt_unsupported(bt, "interrupt %d goes through a 16-bit gate: not supported by bt yet", vector);
 		return -1;
 	}
 	uint16_t sel = (uint16_t)(g[2] | g[3] << 8);
@@ -256,7 +267,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 		return -1;
 	}
 	if (cdpl < c->cpl || !(d[5] & 4 ? true : cdpl == c->cpl)) {
-		bt_set_error(bt, "interrupt %d from CPL %d to a DPL %d handler: privilege changes are not "
+		bt_unsupported(bt, "interrupt %d from CPL %d to a DPL %d handler: privilege changes are not "
 			     "supported by bt yet", vector, c->cpl, cdpl);
 		return -1;
 	}

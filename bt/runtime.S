@@ -74,11 +74,22 @@ bt_enter:
 	jmp *%r14
 	.size bt_enter, .-bt_enter
 
-/* Reached by `jmp *CPU_OFF_EXIT_FN(%r15)` with cpu->eip already stored. */
+/* Direct exits `call *CPU_OFF_EXIT_CHAIN(%r15)` so that the dispatcher
+ * learns which stub left (to chain it to the target block); indirect exits
+ * `jmp *CPU_OFF_EXIT_FN(%r15)`.  cpu->eip is already stored.  Neither pop
+ * nor mov changes the guest flags still live in RFLAGS. */
+	.globl bt_exit_chain
+	.type bt_exit_chain, @function
+bt_exit_chain:
+	popq CPU_OFF_LAST_STUB(%r15)
+	jmp 1f
+	.size bt_exit_chain, .-bt_exit_chain
+
 	.globl bt_exit
 	.type bt_exit, @function
 bt_exit:
-	pushfq
+	movq $0, CPU_OFF_LAST_STUB(%r15)
+1:	pushfq
 	SAVE_GUEST
 	pop %r13
 	MERGE_FLAGS

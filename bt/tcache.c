@@ -1,4 +1,5 @@
 #include "bt/tcache.h"
+#include "bt/cpu.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +14,23 @@ static unsigned hash_of(uint32_t eip, uint32_t mode)
 int tcache_init(struct tcache *tc, char *err, size_t errlen)
 {
 	memset(tc, 0, sizeof(*tc));
-	tc->code = mmap(NULL, TC_CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (tc->code == MAP_FAILED) {
-		tc->code = NULL;
+	/* One page for the safepoint poll, then the code: RIP-relative reach. */
+	uint8_t *m = mmap(NULL, TC_CODE_BYTES + 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
 		snprintf(err, errlen, "cannot allocate the translation cache: %s", strerror(errno));
 		return -1;
 	}
+	mprotect(m, 4096, PROT_READ | PROT_WRITE);
+	tc->poll = m;
+	tc->code = m + 4096;
 	tc->code_end = tc->code + TC_CODE_BYTES;
+	tc->links = calloc((size_t)TC_MAX_BLOCKS * 4, sizeof(*tc->links));
 	tc->code_top = tc->code;
 	tc->blocks = calloc(TC_MAX_BLOCKS, sizeof(*tc->blocks));
 	tc->off_pool = calloc((size_t)TC_MAX_BLOCKS * 8, sizeof(uint16_t));
 	tc->len_pool = calloc((size_t)TC_MAX_BLOCKS * 8, 1);
-	if (!tc->blocks || !tc->off_pool || !tc->len_pool) {
+	if (!tc->blocks || !tc->off_pool || !tc->len_pool || !tc->links) {
 		snprintf(err, errlen, "out of memory for the translation cache");
 		return -1;
 	}
@@ -34,8 +39,9 @@ int tcache_init(struct tcache *tc, char *err, size_t errlen)
 
 void tcache_destroy(struct tcache *tc)
 {
-	if (tc->code)
-		munmap(tc->code, TC_CODE_BYTES);
+	if (tc->poll)
+		munmap(tc->poll, TC_CODE_BYTES + 4096);
+	free(tc->links);
 	free(tc->blocks);
 	free(tc->off_pool);
 	free(tc->len_pool);
@@ -46,6 +52,7 @@ void tcache_flush(struct tcache *tc)
 {
 	memset(tc->hash, 0, sizeof(tc->hash));
 	tc->n_blocks = 0;
+	tc->n_links = 0;
 	tc->pool_top = 0;
 	tc->code_top = tc->code;
 	tc->flushes++;
@@ -114,6 +121,10 @@ unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
 			struct bt_block *b = *pp;
 			if (b->page0 == pg || b->page1 == pg) {
 				b->valid = false;
+				/* undo the chains into it: those stubs exit again */
+				for (struct tc_link *l = b->incoming; l; l = l->next)
+					tc_stub_bytes(l->stub, b->eip);
+				b->incoming = NULL;
 				*pp = b->next;
 				n++;
 			} else {
@@ -123,4 +134,27 @@ unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
 	}
 	tc->invalidations += n;
 	return n;
+}
+
+void tc_stub_bytes(uint8_t out[TC_STUB_LEN], uint32_t eip)
+{
+	const uint8_t head[4] = { 0x41, 0xC7, 0x47, CPU_OFF_EIP };
+	const uint8_t tail[4] = { 0x41, 0xFF, 0x57, CPU_OFF_EXIT_CHAIN };
+	memcpy(out, head, 4);
+	memcpy(out + 4, &eip, 4);
+	memcpy(out + 8, tail, 4);
+}
+
+void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b)
+{
+	if (tc->n_links == TC_MAX_BLOCKS * 4u || !b->valid)
+		return;
+	int32_t rel = (int32_t)(b->code - (stub + 5));
+	stub[0] = 0xE9;
+	memcpy(stub + 1, &rel, 4);
+	struct tc_link *l = &tc->links[tc->n_links++];
+	l->stub = stub;
+	l->next = b->incoming;
+	b->incoming = l;
+	tc->chains++;
 }

@@ -18,6 +18,18 @@
  * the state it was translated for. */
 #define TM_SINGLE       1u       /* one instruction (TF, interrupt shadow) */
 
+/* A direct exit stub patched to jump straight into a block. */
+struct tc_link {
+	uint8_t *stub;
+	struct tc_link *next;
+};
+
+#define TC_STUB_LEN 12
+/* The unchained form of a direct exit to eip:
+ *   mov dword [r15+CPU_OFF_EIP], eip ; call [r15+CPU_OFF_EXIT_CHAIN]
+ * Chaining overwrites its first 5 bytes with `jmp rel32`. */
+void tc_stub_bytes(uint8_t out[TC_STUB_LEN], uint32_t eip);
+
 struct bt_block {
 	uint32_t eip;               /* guest linear address of the first insn */
 	uint32_t mode;
@@ -29,18 +41,22 @@ struct bt_block {
 	uint16_t *host_off;         /* n_insns + 1 entries: host offset of each insn */
 	uint8_t *insn_len;          /* n_insns entries: guest length of each insn */
 	struct bt_block *next;      /* hash chain */
+	struct tc_link *incoming;   /* stubs chained into this block */
 	bool valid;
 };
 
 struct tcache {
+	uint8_t *poll;              /* the safepoint page every block reads first */
 	uint8_t *code, *code_end, *code_top;
+	struct tc_link *links;
+	uint32_t n_links;
 	struct bt_block *blocks;
 	uint32_t n_blocks;
 	uint16_t *off_pool;
 	uint8_t *len_pool;
 	uint32_t pool_top;
 	struct bt_block *hash[1u << TC_HASH_BITS];
-	uint64_t flushes, translated_blocks, translated_insns, copied_insns, invalidations;
+	uint64_t chains, flushes, translated_blocks, translated_insns, copied_insns, invalidations;
 	uint64_t generation;        /* bumped by every flush */
 };
 
@@ -54,6 +70,8 @@ struct bt_block *tcache_alloc(struct tcache *tc, size_t max_code, unsigned max_i
 void tcache_commit(struct tcache *tc, struct bt_block *b, size_t code_len);
 /* The block whose code contains host address pc, or NULL. */
 struct bt_block *tcache_find_pc(struct tcache *tc, const void *pc);
+/* Patch the direct exit stub that starts at `stub` to jump into b. */
+void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b);
 /* Invalidate every block that covers physical page pg.  Returns how many. */
 unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg);
 #endif

@@ -59,11 +59,23 @@ static void b8(struct emit *e, uint64_t v)
 		b1(e, (uint8_t)(v >> (8 * i)));
 }
 
-/* mov dword [r15+CPU_OFF_EIP], imm32 ; jmp [r15+CPU_OFF_EXIT_FN] */
+/* A direct exit: the chainable stub (tc_stub_bytes). */
 static void emit_exit(struct emit *e, uint32_t eip)
 {
-	b1(e, 0x41); b1(e, 0xC7); b1(e, 0x47); b1(e, CPU_OFF_EIP); b4(e, eip);
-	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x67); b1(e, CPU_OFF_EXIT_FN);
+	uint8_t stub[TC_STUB_LEN];
+	tc_stub_bytes(stub, eip);
+	for (int i = 0; i < TC_STUB_LEN; i++)
+		b1(e, stub[i]);
+}
+
+/* The safepoint every block starts with: mov r13b, [rip -> poll page].
+ * A kick makes the page inaccessible, so the next block entry faults and
+ * returns to the dispatcher with the guest state exact (nothing of the
+ * block has run).  No flags are touched. */
+static void emit_poll(struct emit *e, const uint8_t *poll)
+{
+	int32_t rel = (int32_t)(poll - (e->p + 7));
+	b1(e, 0x44); b1(e, 0x8A); b1(e, 0x2D); b4(e, (uint32_t)rel);
 }
 
 /* mov [r15+CPU_OFF_EIP], r13d ; jmp [r15+CPU_OFF_EXIT_FN] */
@@ -538,6 +550,7 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	b->mode = mode;
 	b->page0 = b->page1 = eip >> 12;
 	struct emit e = { b->code, b->code + 64 * 1024, false };
+	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
 	for (unsigned i = 0; i < max_insns; i++) {
 		uint8_t buf[16];

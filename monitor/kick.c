@@ -18,10 +18,14 @@ static volatile sig_atomic_t kicked;
 
 /* Interrupts KVM_RUN and ppoll; the bt backend, which runs translated code
  * with the signal unblocked, sees the flag between blocks. */
+void (*kick_hook)(void);
+
 static void kick_handler(int sig)
 {
 	(void)sig;
 	kicked = 1;
+	if (kick_hook)
+		kick_hook();
 }
 
 bool kick_pending(void)

@@ -86,6 +86,8 @@ int kick_setup(struct vm *vm, char *err, size_t errlen);
 void kick_arm(struct vm *vm, uint64_t deadline_ns);
 void kick_consume(void);       /* drop pending kicks (blocked while not in the guest) */
 bool kick_pending(void);       /* a kick arrived since the last call (clears it) */
+/* Called from the kick signal handler (async-signal-safe code only). */
+extern void (*kick_hook)(void);
 void kick_vcpu(struct vm *vm); /* from another thread */
 void kick_wait(struct vm *vm, uint64_t deadline_ns); /* sleep until a kick or the deadline */
 
