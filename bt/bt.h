@@ -50,7 +50,8 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode);
 
 /* emulate.c: instructions done in C (IC_EMULATE).  Returns 0 to continue
  * the translated code, 1 to return to the dispatcher. */
-int bt_co_emulate(struct bt_cpu *cpu, uint32_t eip);
+int bt_co_emulate(struct bt_cpu *cpu, uint32_t idx);     /* tc.emul[idx] */
+int bt_co_emulate_at(struct bt_cpu *cpu, uint32_t eip);  /* decodes at eip */
 
 /* exceptions.c */
 void bt_raise(struct bt *bt, int vector, bool has_error, uint32_t error);

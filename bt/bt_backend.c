@@ -33,6 +33,12 @@ _Static_assert(offsetof(struct bt_cpu, lookup) == CPU_OFF_LOOKUP, "lookup");
 _Static_assert(offsetof(struct bt_cpu, last_stub) == CPU_OFF_LAST_STUB, "last_stub");
 _Static_assert(offsetof(struct bt_cpu, exit_chain_fn) == CPU_OFF_EXIT_CHAIN, "exit_chain");
 _Static_assert(offsetof(struct bt, cpu) == 0, "cpu first");
+_Static_assert(offsetof(struct bt_cpu, fx_guest) == CPU_OFF_FX_GUEST, "fx_guest");
+_Static_assert(offsetof(struct bt_cpu, vif) == CPU_OFF_VIF, "vif");
+_Static_assert(offsetof(struct bt_cpu, vflags) == CPU_OFF_VFLAGS, "vflags");
+_Static_assert(offsetof(struct bt_cpu, irq_pend) == CPU_OFF_IRQ_PEND, "irq_pend");
+_Static_assert(EFLAGS_VIRT_MASK == EFLAGS_VIRT_MASK_ASM, "virt mask");
+_Static_assert(offsetof(struct bt_cpu, fx_host) == CPU_OFF_FX_HOST, "fx_host");
 
 static struct bt *current_bt; /* for the signal handlers (one vCPU) */
 
@@ -86,7 +92,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		eip += b->insn_len[i];
 	for (int r = 0; r < 8; r++)
 		c->regs[r] = (uint32_t)g[host_regs_map[r]];
-	c->eflags = (c->eflags & ~EFLAGS_HOST_MASK) | ((uint32_t)g[REG_EFL] & EFLAGS_HOST_MASK);
+	c->eflags = (c->eflags & ~(EFLAGS_HOST_MASK | EFLAGS_IF)) | ((uint32_t)g[REG_EFL] & EFLAGS_HOST_MASK) | c->vif;
 	c->eip = eip;
 	bt->st.host_faults++;
 	bt->exit = BX_DISPATCH;
@@ -204,6 +210,12 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	c->dr[7] = 0x400;
 	c->msr_pat = 0x0007040600070406ull;
 	c->cpl = 0;
+	/* x87/SSE at reset (SDM Vol. 3A 9.1.1): FCW 0x037F, MXCSR 0x1F80,
+	 * empty stack; FINIT semantics are what the guest sees first. */
+	memset(c->fx_guest, 0, sizeof(c->fx_guest));
+	c->fx_guest[0] = 0x7f; c->fx_guest[1] = 0x03;
+	c->fx_guest[24] = 0x80; c->fx_guest[25] = 0x1f;
+	c->fx_guest[28] = 0xff; c->fx_guest[29] = 0xff; /* MXCSR_MASK */
 	return 0;
 }
 
@@ -223,7 +235,9 @@ static int bt_inject_irq(struct vm *vm, int vector)
 
 static void bt_request_irq_window(struct vm *vm, bool on)
 {
-	bt_state(vm)->want_irq_window = on;
+	struct bt *bt = bt_state(vm);
+	bt->want_irq_window = on;
+	bt->cpu.irq_pend = on; /* inline sti/popf leave when this is set */
 }
 
 static void fill_exit_error(struct bt *bt, struct vcpu_exit *ex)

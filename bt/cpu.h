@@ -17,6 +17,13 @@
 #define CPU_OFF_LOOKUP    80   /* address of the indirect-branch lookup table */
 #define CPU_OFF_LAST_STUB 88   /* return address of the direct exit stub that left, or 0 */
 #define CPU_OFF_EXIT_CHAIN 96  /* address of bt_exit_chain (direct exits call it) */
+#define CPU_OFF_VIF       104  /* uint32: guest EFLAGS.IF (0 or 0x200) while translated code runs */
+#define CPU_OFF_VFLAGS    108  /* uint32: guest TF|IOPL|NT|AC|ID while translated code runs */
+#define CPU_OFF_IRQ_PEND  112  /* uint32: non-zero when the PIC has an interrupt for the guest */
+#define CPU_OFF_FX_GUEST  128  /* 512-byte FXSAVE image of the guest's x87/SSE state */
+#define CPU_OFF_FX_HOST   640  /* ... and of the monitor's, while the guest runs */
+
+#define EFLAGS_VIRT_MASK_ASM 0x247100
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -52,6 +59,8 @@ struct dtr {
 #define EFLAGS_VM 0x20000u
 #define EFLAGS_AC 0x40000u
 #define EFLAGS_ID 0x200000u
+/* The virtual flags inline pushf/popf compare and keep (besides IF). */
+#define EFLAGS_VIRT_MASK (EFLAGS_TF | EFLAGS_IOPL | EFLAGS_NT | EFLAGS_AC | EFLAGS_ID)
 /* The flags the host computes for the guest; the others are virtual. */
 #define EFLAGS_HOST_MASK (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF | EFLAGS_DF)
 
@@ -68,6 +77,15 @@ struct bt_cpu {
 	uint64_t lookup;
 	uint64_t last_stub;
 	uint64_t exit_chain_fn;
+	uint32_t vif;
+	uint32_t vflags;
+	uint32_t irq_pend;
+	uint32_t pad[3];
+	/* The guest's x87/SSE registers live in the host FPU while translated
+	 * code runs, and here while the monitor's C code (which uses SSE and
+	 * expects its own MXCSR and control word) runs. */
+	uint8_t fx_guest[512] __attribute__((aligned(16)));
+	uint8_t fx_host[512] __attribute__((aligned(16)));
 	/* --- C only --- */
 	struct seg seg[6];
 	struct dtr gdtr, idtr;

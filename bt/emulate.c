@@ -233,7 +233,8 @@ static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t ne
 	}
 	/* Stop, or an interrupt the access raised that the guest can take
 	 * now: back to the dispatcher, since chained code would not look. */
-	if (vm->stop || ((c->eflags & EFLAGS_IF) && pic_intr_pending(&vm->pic)))
+	c->irq_pend = pic_intr_pending(&vm->pic);
+	if (vm->stop || ((c->eflags & EFLAGS_IF) && c->irq_pend))
 		return leave_to(bt, next);
 	(void)eip;
 	return CONT;
@@ -786,10 +787,18 @@ setzsp:
 	return CONT;
 }
 
-int bt_co_emulate(struct bt_cpu *c, uint32_t eip)
+static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip);
+
+int bt_co_emulate(struct bt_cpu *c, uint32_t idx)
 {
 	struct bt *bt = bt_of(c);
-	bt->st.callouts++;
+	const struct insn *in = &bt->tc.emul[idx];
+	return emulate(bt, in, in->eip);
+}
+
+int bt_co_emulate_at(struct bt_cpu *c, uint32_t eip)
+{
+	struct bt *bt = bt_of(c);
 	uint8_t buf[16];
 	size_t got = 0;
 	const struct phys_mem *pm = &bt->vm->mem.phys;
@@ -800,12 +809,23 @@ int bt_co_emulate(struct bt_cpu *c, uint32_t eip)
 	struct insn in;
 	bool need_more;
 	if (got == 0) {
-		bt_set_error(bt, "instruction fetch at %#x, outside RAM", eip);
+		bt_unsupported(bt, "instruction fetch at %#x, outside RAM (not emulated by bt yet)", eip);
 		c->eip = eip;
 		return LEAVE;
 	}
 	if (!decoder_decode(&bt->dec, buf, got, &in, &need_more))
 		return raise_at(bt, eip, 6, false, 0);
+	return emulate(bt, &in, eip);
+}
+
+static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	/* A flush during this call only resets the pool's counter: entries
+	 * are overwritten by translations, which happen in the dispatcher. */
+	const struct insn *const inx = inp;
+#define in (*inx)
+	bt->st.callouts++;
 	uint32_t next = eip + in.len;
 	const ZydisDecodedInstruction *zi = &in.zi;
 	ZydisMnemonic m = zi->mnemonic;
@@ -1171,3 +1191,4 @@ int bt_co_emulate(struct bt_cpu *c, uint32_t eip)
 	c->eip = eip;
 	return LEAVE;
 }
+#undef in

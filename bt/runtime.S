@@ -30,13 +30,25 @@
 	mov CPU_OFF_REGS+28(%r15), %edi
 	.endm
 
-	/* r13 = host RFLAGS image: merge its arithmetic bits into cpu->eflags */
+	/* r13 = host RFLAGS image: merge its arithmetic bits and the inline
+	 * virtual IF into cpu->eflags (C's view of the flags) */
 	.macro MERGE_FLAGS
 	and $HOST_MASK, %r13d
 	mov CPU_OFF_EFLAGS(%r15), %r14d
-	and $~HOST_MASK, %r14d
+	and $~(HOST_MASK | 0x200), %r14d
 	or %r13d, %r14d
+	or CPU_OFF_VIF(%r15), %r14d
 	mov %r14d, CPU_OFF_EFLAGS(%r15)
+	.endm
+
+	/* cpu->eflags → the fields inline cli/sti/pushf/popf use (eax, r13 scratch) */
+	.macro SPLIT_FLAGS
+	mov CPU_OFF_EFLAGS(%r15), %eax
+	mov %eax, %r13d
+	and $0x200, %eax
+	mov %eax, CPU_OFF_VIF(%r15)
+	and $EFLAGS_VIRT_MASK_ASM, %r13d
+	mov %r13d, CPU_OFF_VFLAGS(%r15)
 	.endm
 
 	.macro RETURN_TO_MONITOR
@@ -64,7 +76,10 @@ bt_enter:
 	sub $8, %rsp                 /* 16-byte aligned from here on */
 	mov %rdi, %r15
 	mov %rsp, CPU_OFF_HOST_RSP(%r15)
+	fxsave64 CPU_OFF_FX_HOST(%r15)
+	fxrstor64 CPU_OFF_FX_GUEST(%r15)
 	mov %rsi, %r14
+	SPLIT_FLAGS
 	mov CPU_OFF_EFLAGS(%r15), %eax
 	and $HOST_MASK, %eax
 	or $2, %eax
@@ -94,6 +109,8 @@ bt_exit:
 	pop %r13
 	MERGE_FLAGS
 	cld
+	fxsave64 CPU_OFF_FX_GUEST(%r15)
+	fxrstor64 CPU_OFF_FX_HOST(%r15)
 	RETURN_TO_MONITOR
 	.size bt_exit, .-bt_exit
 
@@ -111,11 +128,16 @@ bt_callout:
 	mov (%rsp), %r13
 	MERGE_FLAGS
 	cld
+	fxsave64 CPU_OFF_FX_GUEST(%r15)
+	fxrstor64 CPU_OFF_FX_HOST(%r15)
 	mov %r15, %rdi
 	mov %r12d, %esi
 	call *%rbx
 	test %eax, %eax
 	jnz 1f
+	fxsave64 CPU_OFF_FX_HOST(%r15)
+	fxrstor64 CPU_OFF_FX_GUEST(%r15)
+	SPLIT_FLAGS
 	mov CPU_OFF_EFLAGS(%r15), %eax
 	and $HOST_MASK, %eax
 	or $2, %eax
@@ -132,6 +154,8 @@ bt_callout:
 	.type bt_fault_exit, @function
 bt_fault_exit:
 	cld
+	fxsave64 CPU_OFF_FX_GUEST(%r15)
+	fxrstor64 CPU_OFF_FX_HOST(%r15)
 	RETURN_TO_MONITOR
 	.size bt_fault_exit, .-bt_fault_exit
 

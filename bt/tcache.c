@@ -26,11 +26,12 @@ int tcache_init(struct tcache *tc, char *err, size_t errlen)
 	tc->code = m + 4096;
 	tc->code_end = tc->code + TC_CODE_BYTES;
 	tc->links = calloc((size_t)TC_MAX_BLOCKS * 4, sizeof(*tc->links));
+	tc->emul = calloc(TC_MAX_EMUL, sizeof(*tc->emul));
 	tc->code_top = tc->code;
 	tc->blocks = calloc(TC_MAX_BLOCKS, sizeof(*tc->blocks));
 	tc->off_pool = calloc((size_t)TC_MAX_BLOCKS * 8, sizeof(uint16_t));
 	tc->len_pool = calloc((size_t)TC_MAX_BLOCKS * 8, 1);
-	if (!tc->blocks || !tc->off_pool || !tc->len_pool || !tc->links) {
+	if (!tc->blocks || !tc->off_pool || !tc->len_pool || !tc->links || !tc->emul) {
 		snprintf(err, errlen, "out of memory for the translation cache");
 		return -1;
 	}
@@ -42,6 +43,7 @@ void tcache_destroy(struct tcache *tc)
 	if (tc->poll)
 		munmap(tc->poll, TC_CODE_BYTES + 4096);
 	free(tc->links);
+	free(tc->emul);
 	free(tc->blocks);
 	free(tc->off_pool);
 	free(tc->len_pool);
@@ -53,6 +55,7 @@ void tcache_flush(struct tcache *tc)
 	memset(tc->hash, 0, sizeof(tc->hash));
 	tc->n_blocks = 0;
 	tc->n_links = 0;
+	tc->n_emul = 0;
 	tc->pool_top = 0;
 	tc->code_top = tc->code;
 	tc->flushes++;
@@ -70,6 +73,7 @@ struct bt_block *tcache_lookup(struct tcache *tc, uint32_t eip, uint32_t mode)
 struct bt_block *tcache_alloc(struct tcache *tc, size_t max_code, unsigned max_insns)
 {
 	if (tc->n_blocks == TC_MAX_BLOCKS || (size_t)(tc->code_end - tc->code_top) < max_code ||
+	    tc->n_emul + max_insns > TC_MAX_EMUL ||
 	    tc->pool_top + max_insns + 1 > TC_MAX_BLOCKS * 8u)
 		return NULL;
 	struct bt_block *b = &tc->blocks[tc->n_blocks];
@@ -157,4 +161,12 @@ void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b)
 	l->next = b->incoming;
 	b->incoming = l;
 	tc->chains++;
+}
+
+int tcache_keep_insn(struct tcache *tc, const struct insn *in)
+{
+	if (tc->n_emul == TC_MAX_EMUL)
+		return -1;
+	tc->emul[tc->n_emul] = *in;
+	return (int)tc->n_emul++;
 }

@@ -8,11 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "decoder/decoder.h"
 
 #define TC_CODE_BYTES   (32u << 20)
 #define TC_MAX_BLOCKS   65536u
 #define TC_HASH_BITS    16
 #define TC_MAX_INSNS    64       /* guest instructions per block */
+#define TC_MAX_EMUL     8192     /* pre-decoded instructions for emulation callouts */
 
 /* Translation mode bits folded into the key: a block is only valid for
  * the state it was translated for. */
@@ -50,6 +52,8 @@ struct tcache {
 	uint8_t *code, *code_end, *code_top;
 	struct tc_link *links;
 	uint32_t n_links;
+	struct insn *emul;           /* decoded once at translation, used by every callout */
+	uint32_t n_emul;
 	struct bt_block *blocks;
 	uint32_t n_blocks;
 	uint16_t *off_pool;
@@ -70,6 +74,9 @@ struct bt_block *tcache_alloc(struct tcache *tc, size_t max_code, unsigned max_i
 void tcache_commit(struct tcache *tc, struct bt_block *b, size_t code_len);
 /* The block whose code contains host address pc, or NULL. */
 struct bt_block *tcache_find_pc(struct tcache *tc, const void *pc);
+/* Keep a decoded instruction for its emulation callout; returns its
+ * index, or -1 when the pool is full (the translator flushes first). */
+int tcache_keep_insn(struct tcache *tc, const struct insn *in);
 /* Patch the direct exit stub that starts at `stub` to jump into b. */
 void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b);
 /* Invalidate every block that covers physical page pg.  Returns how many. */

@@ -360,10 +360,120 @@ static bool emit_load_rm_r13(struct bt *bt, struct emit *e, const struct insn *i
 	return emit_fixed(bt, e, in, mov_load, 1, H_R13, disp_adjust);
 }
 
-static void emit_emulate(struct emit *e, uint32_t eip, bool ends)
+/* A callout to the C emulator with the instruction decoded once, here. */
+static void emit_emulate_insn(struct bt *bt, struct emit *e, const struct insn *in)
 {
-	emit_callout(e, bt_co_emulate, eip);
-	(void)ends;
+	int idx = tcache_keep_insn(&bt->tc, in);
+	if (idx < 0)
+		emit_callout(e, bt_co_emulate_at, in->eip); /* cannot happen: room is reserved */
+	else
+		emit_callout(e, bt_co_emulate, (uint32_t)idx);
+}
+#define emit_emulate(e, eip, ends) emit_emulate_insn(bt, (e), in)
+
+
+/* ---- inline sensitive instructions (CPL 0): the virtual IF and the other
+ * virtual flags live in cpu->vif / cpu->vflags while translated code runs
+ * (split from cpu->eflags on entry, merged back on every exit). ---- */
+
+static uint8_t *emit_jcc32(struct emit *e, uint8_t cc)
+{
+	b1(e, 0x0F); b1(e, (uint8_t)(0x80 | cc)); b4(e, 0);
+	return e->p - 4;
+}
+static uint8_t *emit_jmp32(struct emit *e)
+{
+	b1(e, 0xE9); b4(e, 0);
+	return e->p - 4;
+}
+static void patch32(struct emit *e, uint8_t *at)
+{
+	if (e->overflow)
+		return;
+	int32_t rel = (int32_t)(e->p - (at + 4));
+	memcpy(at, &rel, 4);
+}
+/* mov dword [r15+CPU_OFF_EIP], eip ; jmp [r15+CPU_OFF_EXIT_FN]: an exit
+ * that is never chained (the dispatcher must look at the state). */
+static void emit_exit_unchained(struct emit *e, uint32_t eip)
+{
+	b1(e, 0x41); b1(e, 0xC7); b1(e, 0x47); b1(e, CPU_OFF_EIP); b4(e, eip);
+	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x67); b1(e, CPU_OFF_EXIT_FN);
+}
+
+/* cli: mov dword [r15+VIF], 0 */
+static void emit_cli(struct emit *e)
+{
+	b1(e, 0x41); b1(e, 0xC7); b1(e, 0x47); b1(e, CPU_OFF_VIF); b4(e, 0);
+}
+
+/* sti: if no interrupt is waiting, set VIF inline (the one-instruction
+ * shadow cannot matter then); otherwise the emulator does it, with the
+ * shadow, through the dispatcher. */
+static void emit_sti(struct bt *bt, struct emit *e, const struct insn *in, uint32_t next)
+{
+	b1(e, 0x9C);                                                  /* pushfq */
+	b1(e, 0x41); b1(e, 0x83); b1(e, 0x7F); b1(e, CPU_OFF_IRQ_PEND); b1(e, 0); /* cmp [pend],0 */
+	uint8_t *slow = emit_jcc32(e, 0x5);                           /* jnz slow */
+	b1(e, 0x9D);                                                  /* popfq */
+	b1(e, 0x41); b1(e, 0xC7); b1(e, 0x47); b1(e, CPU_OFF_VIF); b4(e, 0x200);
+	uint8_t *done = emit_jmp32(e);
+	patch32(e, slow);
+	b1(e, 0x9D);
+	emit_emulate_insn(bt, e, in);
+	emit_exit_unchained(e, next);
+	patch32(e, done);
+}
+
+/* pushfd: host arithmetic flags + DF, the virtual bits, bit 1. */
+static void emit_pushf(struct emit *e)
+{
+	b1(e, 0x9C);                                                  /* pushfq */
+	b1(e, 0x4C); b1(e, 0x8B); b1(e, 0x2C); b1(e, 0x24);           /* mov r13,[rsp] */
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0xE5); b4(e, EFLAGS_HOST_MASK); /* and r13d,mask */
+	b1(e, 0x45); b1(e, 0x0B); b1(e, 0x6F); b1(e, CPU_OFF_VFLAGS); /* or r13d,[vflags] */
+	b1(e, 0x45); b1(e, 0x0B); b1(e, 0x6F); b1(e, CPU_OFF_VIF);    /* or r13d,[vif] */
+	b1(e, 0x41); b1(e, 0x83); b1(e, 0xCD); b1(e, 0x02);           /* or r13d,2 */
+	emit_store_stack_reg(e, H_R13, -4);
+	emit_adjust_esp(e, -4);
+	b1(e, 0x9D);                                                  /* popfq */
+}
+
+/* popfd: inline when only the arithmetic flags, DF and IF change (the
+ * common case: restoring a saved IF); anything else goes to the emulator.
+ * Setting IF with an interrupt waiting leaves for the dispatcher right
+ * after the popf (POPF has no interrupt shadow). */
+static void emit_popf(struct bt *bt, struct emit *e, const struct insn *in, uint32_t next)
+{
+	emit_load_stack(e, H_R13);                                    /* r13d = [esp] */
+	b1(e, 0x45); b1(e, 0x89); b1(e, 0xEE);                        /* mov r14d,r13d */
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0xE6); b4(e, EFLAGS_VIRT_MASK);/* and r14d,virt */
+	b1(e, 0x45); b1(e, 0x3B); b1(e, 0x77); b1(e, CPU_OFF_VFLAGS); /* cmp r14d,[vflags] */
+	uint8_t *slow = emit_jcc32(e, 0x5);                           /* jne slow */
+	b1(e, 0x45); b1(e, 0x89); b1(e, 0xEE);                        /* mov r14d,r13d */
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0xE6); b4(e, EFLAGS_IF);      /* and r14d,IF */
+	b1(e, 0x45); b1(e, 0x89); b1(e, 0x77); b1(e, CPU_OFF_VIF);    /* mov [vif],r14d */
+	b1(e, 0x45); b1(e, 0x85); b1(e, 0xF6);                        /* test r14d,r14d */
+	uint8_t *ok = emit_jcc32(e, 0x4);                             /* jz ok */
+	b1(e, 0x41); b1(e, 0x83); b1(e, 0x7F); b1(e, CPU_OFF_IRQ_PEND); b1(e, 0);
+	uint8_t *pend = emit_jcc32(e, 0x5);                           /* jnz pend */
+	patch32(e, ok);
+	emit_adjust_esp(e, 4);
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0xE5); b4(e, EFLAGS_HOST_MASK);
+	b1(e, 0x41); b1(e, 0x55);                                     /* push r13 */
+	b1(e, 0x9D);                                                  /* popfq */
+	uint8_t *done = emit_jmp32(e);
+	patch32(e, pend);
+	emit_adjust_esp(e, 4);
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0xE5); b4(e, EFLAGS_HOST_MASK);
+	b1(e, 0x41); b1(e, 0x55);
+	b1(e, 0x9D);
+	emit_exit_unchained(e, next);
+	patch32(e, slow);
+	emit_emulate_insn(bt, e, in);
+	uint8_t *done2 = emit_jmp32(e);
+	patch32(e, done);
+	patch32(e, done2);
 }
 
 static uint32_t rel_target(const struct insn *in, uint32_t eip)
@@ -381,6 +491,29 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 	if (insn_fpu_fault(in, bt->cpu.cr0) >= 0) {
 		emit_emulate(e, eip, true);  /* raises #NM or #UD as CR0 says */
 		return false;
+	}
+	if (bt->cpu.cpl == 0) {
+		bool op32 = in->zi.operand_width == 32;
+		switch (in->zi.mnemonic) {
+		case ZYDIS_MNEMONIC_CLI:
+			emit_cli(e);
+			goto inline_done;
+		case ZYDIS_MNEMONIC_STI:
+			emit_sti(bt, e, in, next);
+			goto inline_done;
+		case ZYDIS_MNEMONIC_PUSHFD:
+			if (!op32)
+				break;
+			emit_pushf(e);
+			goto inline_done;
+		case ZYDIS_MNEMONIC_POPFD:
+			if (!op32)
+				break;
+			emit_popf(bt, e, in, next);
+			goto inline_done;
+		default:
+			break;
+		}
 	}
 	switch (in->cls) {
 	case IC_COPY:
@@ -523,6 +656,10 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 		emit_emulate(e, eip, true);
 		return false;
 	}
+inline_done:
+	if (last)
+		emit_exit(e, next);
+	return !last;
 }
 
 /* Fetches guest code (paging off: linear = physical). */
@@ -563,11 +700,12 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 			/* #UD or a fetch beyond RAM: the emulator raises it when
 			 * (and only if) execution gets here. */
 			b->insn_len[i] = 1;
-			emit_emulate(&e, pc, true);
+			emit_callout(&e, bt_co_emulate_at, pc);
 			pc += 1;
 			break;
 		}
 		b->insn_len[i] = in.len;
+		in.eip = pc;
 		b->page1 = (pc + in.len - 1) >> 12;
 		bool last = i + 1 == max_insns || ((pc + in.len) & 0xfff) == 0;
 		bool cont = translate_one(bt, &e, &in, pc, last);

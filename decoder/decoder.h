@@ -34,6 +34,7 @@ struct insn {
 	bool ends_block;    /* control transfer or state change that must
 			       return to the dispatcher */
 	bool is_fpu;        /* x87/MMX/SSE: subject to CR0.TS/EM (#NM) */
+	uint32_t eip;       /* where it was decoded (set by the translator) */
 };
 
 struct guest_decoder {

@@ -5,6 +5,8 @@
 # runs only when something is missing.
 #
 #   bochs bochsbios vgabios    the Bochs column (BIOS and VGA BIOS ROMs)
+#   bochs-term                 a display library that runs without X: Debian's
+#                              Bochs has no "nogui" (and its wx plugin needs X)
 #   grub-pc-bin grub-common    grub-mkrescue + GRUB's BIOS modules: Bochs
 #   xorriso mtools             cannot load a multiboot kernel itself, so the
 #                              benchmark kernel is booted from a GRUB ISO
@@ -14,7 +16,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  bochs bochsbios vgabios
+  bochs bochsbios vgabios bochs-term
   grub-pc-bin grub-common xorriso mtools
   gnuplot-nox
   gcc-multilib qemu-system-x86

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Turns one bench/run.sh run into results: NAME.md (the table), NAME.dat
+(the numbers for gnuplot) and NAME.png / NAME.svg (a grouped bar chart,
+log scale).  Input: the run directory written by run.sh:
+
+  samples.tsv  rep, system, benchmark, ns_per_iter, iters
+  fail.tsv     rep, system, benchmark, reason          (a run gave no number)
+  na.tsv       system, benchmark, short reason, footnote   (never run)
+  runs.tsv     rep, system, exit status, wall seconds
+  meta.txt     key=value facts about the host and the run
+"""
+import argparse
+import collections
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+SYSTEMS = ["native", "btvm-bt", "btvm-kvm", "qemu-kvm", "qemu-tcg", "bochs"]
+BENCHES = ["syscall", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
+           "clisti", "pushfpopf", "irq", "ctxsw"]
+# Adams & Agesen, ASPLOS 2006, table 2 (nanobenchmarks), where there is a
+# counterpart.
+PAPER = {"syscall": "syscall", "in": "in", "cr3": "(cr8wr: privileged register write)",
+         "ptemod": "ptemod", "pgfault": "pgfault", "divzero": "divzero",
+         "callret": "call/ret", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
+RATIOS = [("bt/native", "btvm-bt", "native"), ("bt/tcg", "btvm-bt", "qemu-tcg"),
+          ("bt/kvm", "btvm-bt", "btvm-kvm")]
+
+
+def read_tsv(path, ncols):
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line:
+                    parts = line.split("\t")
+                    rows.append(parts + [""] * (ncols - len(parts)))
+    return rows
+
+
+def fmt(v):
+    if v >= 1000:
+        return f"{v:,.0f}".replace(",", "\u202f")
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rundir", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", required=True)
+    a = ap.parse_args()
+    rd = a.rundir
+
+    meta = {}
+    with open(os.path.join(rd, "meta.txt")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    systems = [s for s in SYSTEMS if s in meta.get("systems", " ".join(SYSTEMS)).split()]
+    benches = [b for b in BENCHES if b in meta.get("benches", " ".join(BENCHES)).split()]
+    reps = int(meta.get("reps", "0"))
+
+    samples = collections.defaultdict(list)
+    for rep, sysname, b, ns, iters in read_tsv(os.path.join(rd, "samples.tsv"), 5):
+        samples[(sysname, b)].append(float(ns))
+    fails = collections.defaultdict(list)
+    for rep, sysname, b, why in read_tsv(os.path.join(rd, "fail.tsv"), 4):
+        fails[(sysname, b)].append(why)
+    na = {}
+    for sysname, b, short, note in read_tsv(os.path.join(rd, "na.tsv"), 4):
+        na[(sysname, b)] = (short, note)
+    walls = collections.defaultdict(list)
+    statuses = collections.defaultdict(list)
+    for rep, sysname, rc, wall in read_tsv(os.path.join(rd, "runs.tsv"), 4):
+        walls[sysname].append(float(wall))
+        statuses[sysname].append(rc)
+
+    notes = []                       # footnote texts, in order of first use
+
+    def note(text):
+        if text not in notes:
+            notes.append(text)
+        return f"[^{notes.index(text) + 1}]"
+
+    med = {}
+    cells = {}
+    for b in benches:
+        for s in systems:
+            v = samples.get((s, b), [])
+            if v:
+                m = statistics.median(v)
+                med[(s, b)] = (m, min(v), max(v))
+                c = f"{fmt(m)} [{fmt(min(v))}–{fmt(max(v))}]"
+                if fails.get((s, b)):
+                    c += note(f"{len(fails[(s, b)])} of {reps} runs gave no number: " + fails[(s, b)][0])
+                cells[(s, b)] = c
+            elif (s, b) in na:
+                short, text = na[(s, b)]
+                cells[(s, b)] = f"n/a ({short}){note(text)}"
+            elif fails.get((s, b)):
+                cells[(s, b)] = "failed" + note(fails[(s, b)][0])
+            else:
+                cells[(s, b)] = "—"
+
+    def ratio(b, num, den):
+        if (num, b) in med and (den, b) in med and med[(den, b)][0] > 0:
+            return f"{med[(num, b)][0] / med[(den, b)][0]:.2f}"
+        return "—"
+
+    name = a.name
+    os.makedirs(a.out, exist_ok=True)
+    md = []
+    md.append(f"# btvm nanobenchmarks: {meta.get('date', '')}, {meta.get('host', '')}")
+    md.append("")
+    md.append("Nanoseconds per iteration: median [min–max] of "
+              f"{reps} runs (each run boots the guest once; the systems take turns). "
+              f"Each timed loop aims at {meta.get('ms')} ms. What each benchmark does and how to read "
+              "this: [bench/README.md](../README.md).")
+    md.append("")
+    head = ["benchmark"] + systems + [r[0] for r in RATIOS]
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+    for b in benches:
+        row = [f"`{b}`"] + [cells[(s, b)] for s in systems]
+        row += [ratio(b, num, den) for _, num, den in RATIOS]
+        md.append("| " + " | ".join(row) + " |")
+    md.append("")
+    ratio_notes = []
+    for label, num, den in RATIOS:
+        if num not in systems or den not in systems or not any((num, b) in med for b in benches):
+            ratio_notes.append(f"{label}: needs numbers from both {num} and {den}")
+    if ratio_notes:
+        md.append("Ratios are of medians; \u201c—\u201d where a side has no number ("
+                  + "; ".join(ratio_notes) + ").")
+        md.append("")
+    md.append(f"![nanobenchmarks, log scale]({name}.png)")
+    md.append("")
+    md.append("## Host")
+    md.append("")
+    for k, label in [("cpu", "CPU"), ("cores", "cores"), ("hypervisor", "virtualised"),
+                     ("kernel", "kernel"), ("kvm_probe", "`btvm probe --accel kvm`"),
+                     ("pvm", "PVM"), ("kvm_nested", "nested KVM"), ("qemu", "QEMU"),
+                     ("bochs", "Bochs"), ("gcc", "compiler"), ("btvm", "btvm")]:
+        md.append(f"* {label}: {meta.get(k, '?')}")
+    md.append("")
+    md.append("## Run")
+    md.append("")
+    md.append(f"* command: `{meta.get('command', '')}` ({meta.get('elapsed', '?')} s in all)")
+    md.append(f"* raw output: `{meta.get('rundir', '')}`")
+    wl = []
+    for s in systems:
+        if walls.get(s):
+            st = ",".join(sorted(set(statuses[s])))
+            wl.append(f"{s} {statistics.median(walls[s]):.1f} s (exit status {st})")
+    if wl:
+        md.append("* one boot, median wall time: " + "; ".join(wl))
+    md.append("* Adams & Agesen counterparts: " + ", ".join(
+        f"`{b}` = {PAPER[b]}" for b in benches if PAPER[b] != "—"))
+    md.append("")
+    if notes:
+        for i, t in enumerate(notes):
+            md.append(f"[^{i + 1}]: {t}")
+        md.append("")
+    with open(os.path.join(a.out, name + ".md"), "w") as f:
+        f.write("\n".join(md))
+
+    # gnuplot data: benchmark, then median/min/max per system ("?" = none)
+    dat = os.path.join(a.out, name + ".dat")
+    with open(dat, "w") as f:
+        f.write("# benchmark " + " ".join(f"{s}_med {s}_min {s}_max" for s in systems) + "\n")
+        for b in benches:
+            cols = []
+            for s in systems:
+                if (s, b) in med:
+                    cols += [f"{x:.2f}" for x in med[(s, b)]]
+                else:
+                    cols += ["?", "?", "?"]
+            f.write(b + " " + " ".join(cols) + "\n")
+    plot(rd, a.out, name, systems, dat, meta, any(med.get((s, b)) for s in systems for b in benches))
+    print(os.path.join(a.out, name + ".md"))
+
+
+def plot(rundir, outdir, name, systems, dat, meta, have_data):
+    if not shutil.which("gnuplot"):
+        print("report: gnuplot not installed (scripts/setup-bench.sh): no chart", file=sys.stderr)
+        return
+    if not have_data:
+        print("report: no numbers to plot", file=sys.stderr)
+        return
+    colors = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-kvm": "#ff7f0e",
+              "qemu-kvm": "#1f77b4", "qemu-tcg": "#2ca02c", "bochs": "#9467bd"}
+    plots = []
+    for i, s in enumerate(systems):
+        c = 2 + 3 * i
+        src = "'" + dat + "'" if i == 0 else "''"
+        xt = ":xtic(1)" if i == 0 else ""
+        plots.append(f"{src} using {c}:{c + 1}:{c + 2}{xt} title '{s}' lc rgb '{colors[s]}'")
+    common = f"""
+set title "btvm nanobenchmarks, {meta.get('host', '')} {meta.get('date', '')[:10]}: ns per iteration (median, whiskers min–max)"
+set datafile missing '?'
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y
+set yrange [1:*]
+set format y '10^{{%L}}'
+set ylabel 'ns per iteration (log scale)'
+set grid ytics mytics
+set key outside right top vertical
+set xtics nomirror rotate by -30
+set bars 0.5
+plot {", ".join(plots)}
+"""
+    script = os.path.join(rundir, name + ".gp")
+    with open(script, "w") as f:
+        f.write(f"set terminal pngcairo size 1400,700 font 'sans,11'\nset output '{os.path.join(outdir, name + '.png')}'\n")
+        f.write(common)
+        f.write(f"set terminal svg size 1400,700 dynamic font 'sans,11'\nset output '{os.path.join(outdir, name + '.svg')}'\nreplot\n")
+    r = subprocess.run(["gnuplot", script], capture_output=True, text=True)
+    if r.returncode != 0:
+        print("report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

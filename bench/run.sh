@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# Runs the nanobenchmarks on every system side by side and writes
+# bench/results/<date>-<host>[-quick].{md,dat,png,svg}.  See bench/README.md.
+#
+#   bench/run.sh [--quick] [--only NAME[,NAME...]] [--systems S[,S...]]
+#                [--reps N] [--ms N] [--build DIR] [--out DIR]
+#
+#   --quick     3 repetitions, 20 ms per timed run (default: 5 and 100 ms)
+#   --only      only these benchmarks (default: all)
+#   --systems   only these columns (default: native,btvm-bt,btvm-kvm,
+#               qemu-kvm,qemu-tcg,bochs)
+#   --reps N    repetitions (each one boots every system once, in turn)
+#   --ms N      target time of each timed run, in the guest's clock
+#   --build DIR btvm's CMake build directory (default: build); built here
+#   --out DIR   where the results go (default: bench/results)
+#
+# Needs what scripts/setup.sh and scripts/setup-bench.sh install; a system
+# whose tools are missing gets a column of "n/a" that says why.  The raw
+# output of every run is kept in DIR/bench-runs/<stamp>/.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCHES=(syscall in cr3 ptemod pgfault divzero callret clisti pushfpopf irq ctxsw)
+ALL_SYSTEMS=(native btvm-bt btvm-kvm qemu-kvm qemu-tcg bochs)
+# What each benchmark asks of the host's KVM beyond flat 32-bit protected
+# mode (the `btvm probe --accel kvm --needs` vocabulary; see nano.c).
+declare -A NEEDS=([syscall]=iret [in]=none [cr3]=paging [ptemod]=paging [pgfault]=iret,paging
+	[divzero]=iret [callret]=none [clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
+NATIVE_OK=" syscall callret pushfpopf "
+
+orig_args="$*"
+quick=0 reps="" ms="" only="" systems="" build="$ROOT/build" out="$ROOT/bench/results"
+usage() {
+	sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	--only) only="${2:-}"; shift 2 || usage ;;
+	--systems) systems="${2:-}"; shift 2 || usage ;;
+	--reps) reps="${2:-}"; shift 2 || usage ;;
+	--ms) ms="${2:-}"; shift 2 || usage ;;
+	--build) build="${2:-}"; shift 2 || usage ;;
+	--out) out="${2:-}"; shift 2 || usage ;;
+	-h | --help) usage ;;
+	*) echo "run.sh: unknown argument: $1" >&2; usage ;;
+	esac
+done
+[ -n "$reps" ] || reps=$((quick ? 3 : 5))
+[ -n "$ms" ] || ms=$((quick ? 20 : 100))
+[[ "$reps" =~ ^[1-9][0-9]*$ && "$ms" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --reps and --ms take a positive number" >&2; exit 2; }
+build=$(realpath -m "$build")
+out=$(realpath -m "$out")
+
+benches=("${BENCHES[@]}")
+if [ -n "$only" ]; then
+	benches=()
+	for b in ${only//,/ }; do
+		[ -n "${NEEDS[$b]:-}" ] || { echo "run.sh: unknown benchmark '$b' (one of: ${BENCHES[*]})" >&2; exit 2; }
+		benches+=("$b")
+	done
+fi
+sys_list=("${ALL_SYSTEMS[@]}")
+if [ -n "$systems" ]; then
+	sys_list=()
+	for s in ${systems//,/ }; do
+		[[ " ${ALL_SYSTEMS[*]} " == *" $s "* ]] || { echo "run.sh: unknown system '$s' (one of: ${ALL_SYSTEMS[*]})" >&2; exit 2; }
+		sys_list+=("$s")
+	done
+fi
+
+host=$(hostname -s 2>/dev/null || hostname)
+day=$(date +%Y-%m-%d)
+stamp=$(date +%Y%m%d-%H%M%S)
+name="$day-$host$([ $quick = 1 ] && echo -quick)"
+rundir="$build/bench-runs/$stamp"
+mkdir -p "$rundir/raw" "$out" || exit 1
+log() { echo "run.sh: $*" >&2; }
+t_start=$(date +%s)
+
+# ---------------------------------------------------------------- build
+# btvm from the main project; the benchmark binaries from the main project
+# when it has add_subdirectory(bench), else from bench/ on its own.
+BTVM="" NANO="" NATIVE=""
+btvm_why=""
+log "building in $build"
+if cmake -S "$ROOT" -B "$build" >"$rundir/cmake-configure.log" 2>&1; then
+	if cmake --build "$build" --target btvm -j"$(nproc)" >"$rundir/cmake-btvm.log" 2>&1; then
+		BTVM="$build/btvm"
+	else
+		btvm_why="btvm did not build (see $rundir/cmake-btvm.log)"
+	fi
+else
+	btvm_why="the btvm CMake project did not configure (see $rundir/cmake-configure.log)"
+fi
+if [ -d "$build/bench/CMakeFiles" ]; then
+	benchbuild="$build/bench"
+	cmake --build "$build" --target bench-nano bench-native >"$rundir/cmake-bench.log" 2>&1
+else
+	benchbuild="$build/bench-standalone"
+	{ cmake -S "$ROOT/bench" -B "$benchbuild" && cmake --build "$benchbuild"; } >"$rundir/cmake-bench.log" 2>&1
+fi
+[ -f "$benchbuild/nano.elf" ] && NANO="$benchbuild/nano.elf"
+[ -x "$benchbuild/native-i386" ] && NATIVE="$benchbuild/native-i386"
+if [ -z "$NANO" ]; then
+	log "the benchmark kernel did not build; see $rundir/cmake-bench.log"
+	tail -20 "$rundir/cmake-bench.log" >&2
+	exit 1
+fi
+
+# ---------------------------------------------------------------- what can run where
+# na.tsv: system, benchmark, short reason (in the cell), footnote text.
+NA="$rundir/na.tsv" SAMPLES="$rundir/samples.tsv" FAILS="$rundir/fail.tsv" META="$rundir/meta.txt"
+: >"$NA"; : >"$SAMPLES"; : >"$FAILS"; : >"$META"
+declare -A RUNLIST   # system -> benchmarks it runs, in order
+na() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$NA"; }
+na_all() { for b in "${benches[@]}"; do na "$1" "$b" "$2" "$3"; done; }
+meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
+
+kvm_line="" kvm_rc=""
+declare -A PROBE_RC PROBE_LINE
+if [ -n "$BTVM" ]; then
+	kvm_line=$("$BTVM" probe --accel kvm 2>&1); kvm_rc=$?
+	kvm_line=$(head -1 <<<"$kvm_line")
+	for n in none iret paging iret,paging; do
+		PROBE_LINE[$n]=$("$BTVM" probe --accel kvm --needs "$n" 2>&1); PROBE_RC[$n]=$?
+		PROBE_LINE[$n]=$(head -1 <<<"${PROBE_LINE[$n]}")
+	done
+fi
+
+# Selects the benchmarks the host's KVM can run for system $1 (btvm-kvm or
+# qemu-kvm), marking the others n/a with the probe's line.
+kvm_select() {
+	local sys=$1 extra=$2 list="" b n
+	for b in "${benches[@]}"; do
+		n=${NEEDS[$b]}
+		case "${PROBE_RC[$n]}" in
+		0) list+=" $b" ;;
+		3) na "$sys" "$b" "needs $n" "$sys: the host's KVM lacks what this needs. \`btvm probe --accel kvm\`: ${PROBE_LINE[$n]}$extra" ;;
+		*) na "$sys" "$b" "no KVM" "$sys: no usable KVM here (btvm probe status ${PROBE_RC[$n]}): ${PROBE_LINE[$n]}" ;;
+		esac
+	done
+	RUNLIST[$sys]=$list
+}
+
+bochs_missing() {
+	local m="" f
+	for f in bochs bochs-bin grub-mkrescue xorriso; do command -v "$f" >/dev/null || m+=" $f"; done
+	for f in /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin; do [ -f "$f" ] || m+=" $f"; done
+	ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* >/dev/null 2>&1 || m+=" bochs-term"
+	[ -d /usr/lib/grub/i386-pc ] || m+=" grub-pc-bin"
+	echo "$m"
+}
+
+for sys in "${sys_list[@]}"; do
+	case "$sys" in
+	native)
+		list=""
+		for b in "${benches[@]}"; do
+			if [[ "$NATIVE_OK" == *" $b "* ]]; then list+=" $b"; else
+				na native "$b" "privileged" "native: a Linux process cannot run this privileged operation (port I/O, CLI/STI, CR3, page tables, its own exception or interrupt handlers)"
+			fi
+		done
+		if [ -z "$NATIVE" ]; then
+			na_all native "not built" "native: bench/native did not build (gcc -m32 -static; gcc-multilib): see $rundir/cmake-bench.log"
+			list=""
+		fi
+		RUNLIST[native]=$list ;;
+	btvm-bt)
+		if [ -z "$BTVM" ]; then
+			na_all btvm-bt "not built" "btvm-bt: $btvm_why"; RUNLIST[btvm-bt]=""
+		else
+			err=$("$BTVM" run --accel bt --serial none --timeout 10 --append "ms=1 callret" "$NANO" 2>&1 >/dev/null </dev/null); rc=$?
+			if [ $rc = 2 ]; then
+				na_all btvm-bt "not built yet" "btvm-bt: the binary translator is not built yet: \`btvm run --accel bt\` says \"$(head -1 <<<"$err")\" (status 2)"
+				RUNLIST[btvm-bt]=""
+			else
+				RUNLIST[btvm-bt]=" ${benches[*]}"
+			fi
+		fi ;;
+	btvm-kvm)
+		if [ -z "$BTVM" ]; then
+			na_all btvm-kvm "not built" "btvm-kvm: $btvm_why"; RUNLIST[btvm-kvm]=""
+		else
+			kvm_select btvm-kvm ""
+		fi ;;
+	qemu-kvm)
+		if ! command -v qemu-system-i386 >/dev/null; then
+			na_all qemu-kvm "no QEMU" "qemu-kvm: qemu-system-i386 is not installed (scripts/setup.sh)"; RUNLIST[qemu-kvm]=""
+		elif [ -n "$BTVM" ]; then
+			kvm_select qemu-kvm " (QEMU stops at the first IRET with a KVM emulation failure here, so these are not run)"
+		elif [ -w /dev/kvm ]; then
+			RUNLIST[qemu-kvm]=" ${benches[*]}"
+		else
+			na_all qemu-kvm "no KVM" "qemu-kvm: /dev/kvm is not usable"; RUNLIST[qemu-kvm]=""
+		fi ;;
+	qemu-tcg)
+		if command -v qemu-system-i386 >/dev/null; then RUNLIST[qemu-tcg]=" ${benches[*]}"; else
+			na_all qemu-tcg "no QEMU" "qemu-tcg: qemu-system-i386 is not installed (scripts/setup.sh)"; RUNLIST[qemu-tcg]=""
+		fi ;;
+	bochs)
+		m=$(bochs_missing)
+		if [ -n "$m" ]; then
+			na_all bochs "not installed" "bochs: missing$m (scripts/setup-bench.sh installs them)"; RUNLIST[bochs]=""
+		else
+			RUNLIST[bochs]=" ${benches[*]}"
+		fi ;;
+	esac
+done
+
+# ---------------------------------------------------------------- Bochs boot image
+# Bochs cannot load a multiboot kernel: GRUB (grub-mkrescue, Debian's
+# grub-pc-bin) boots it from an El Torito CD.  Bochs's TSC counts executed
+# instructions, so the guest times itself with the PIT (clock=pit), which
+# Bochs keeps on the host's clock (sync=realtime).  Bochs has no
+# isa-debug-exit: the guest writes "Shutdown" to port 0x8900, which ends
+# the simulation (with status 1 and a "shutdown requested" panic line).
+bochs_prepare() {
+	local dir="$rundir/bochs" list=$1
+	mkdir -p "$dir/iso/boot/grub"
+	cp "$NANO" "$dir/iso/boot/nano.elf"
+	cat >"$dir/iso/boot/grub/grub.cfg" <<-EOF
+		set timeout=0
+		set default=0
+		menuentry "btvm nanobenchmarks" {
+		  multiboot /boot/nano.elf ms=$ms clock=pit$list
+		  boot
+		}
+	EOF
+	grub-mkrescue -o "$dir/nano.iso" "$dir/iso" --locales= --fonts= --themes= \
+		--install-modules="multiboot normal configfile iso9660 biosdisk" >"$dir/grub-mkrescue.log" 2>&1 || return 1
+	cat >"$dir/bochsrc" <<-EOF
+		# generated by bench/run.sh
+		config_interface: textconfig
+		display_library: term
+		megs: 128
+		romimage: file=/usr/share/bochs/BIOS-bochs-latest
+		vgaromimage: file=/usr/share/vgabios/vgabios.bin
+		ata0-master: type=cdrom, path=nano.iso, status=inserted
+		boot: cdrom
+		com1: enabled=1, mode=file, dev=com1.txt
+		clock: sync=realtime, time0=local
+		cpu: count=1, ips=4000000
+		log: bochs.log
+		panic: action=fatal
+		error: action=report
+		info: action=report
+		debug: action=ignore
+		mouse: enabled=0
+		speaker: enabled=0
+		sound: driver=dummy
+	EOF
+	echo c >"$dir/continue.rc"      # Debian's bochs-bin has the debugger: start running
+}
+
+# ---------------------------------------------------------------- one run
+# run_system SYSTEM REP: boots SYSTEM once with its benchmark list and
+# records the results.
+timeout_for() {
+	case "$1" in
+	bochs) echo $((240 + ms * 30 / 1000)) ;;
+	*) echo $((120 + ms * 30 / 1000)) ;;
+	esac
+}
+
+# The last thing the run said that was not a benchmark line: the guest's
+# own complaint (stdout) or the emulator's (stderr).
+last_words() {
+	local sys=$1 o=$2 e=$3 w
+	w=$(grep -vE '^(#|BENCH|$)' "$o" | tail -1)
+	case "$sys" in
+	bochs) [ -n "$w" ] || w=$(grep -aE '>>PANIC<<' "$e" "$rundir/raw/"*-bochs.log 2>/dev/null | tail -1 | sed 's/^[^>]*>>PANIC<< //') ;;
+	*) [ -n "$w" ] || w=$(grep -avE '^(#|$)|warning: host doesn.t support' "$e" | tail -1) ;;
+	esac
+	[ -n "$w" ] && printf ', "%s"' "$(cut -c1-240 <<<"$w" | tr -d '\t')"
+}
+
+run_system() {
+	local sys=$1 rep=$2 list=${RUNLIST[$1]} o="$rundir/raw/$2-$1.out" e="$rundir/raw/$2-$1.err" rc t0 t1
+	local to; to=$(timeout_for "$sys")
+	t0=$(date +%s.%N)
+	case "$sys" in
+	native)
+		timeout "$to" "$NATIVE" ms="$ms" $list >"$o" 2>"$e" </dev/null; rc=$? ;;
+	btvm-bt | btvm-kvm)
+		timeout $((to + 15)) "$BTVM" run --accel "${sys#btvm-}" --mem 128M --serial stdio --timeout "$to" \
+			--append "ms=$ms$list" "$NANO" >"$o" 2>"$e" </dev/null; rc=$? ;;
+	qemu-kvm | qemu-tcg)
+		timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -kernel "$NANO" -append "ms=$ms$list" \
+			-device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio -display none -nodefaults \
+			-no-reboot -m 128 >"$o" 2>"$e" </dev/null; rc=$? ;;
+	bochs)
+		local d="$rundir/bochs"
+		rm -f "$d/com1.txt" "$d/bochs.log"
+		(cd "$d" && TERM=dumb setsid -w timeout "$to" bochs -q -f bochsrc -rc continue.rc \
+			</dev/null >"$e" 2>&1); rc=$?
+		cp "$d/com1.txt" "$o" 2>/dev/null || : >"$o"
+		cp "$d/bochs.log" "$rundir/raw/$rep-bochs.log" 2>/dev/null ;;
+	esac
+	t1=$(date +%s.%N)
+	tr -d '\r' <"$o" >"$o.tmp" && mv "$o.tmp" "$o"
+
+	local b line last
+	last=$(grep -E '^# [a-z0-9]+: ' "$o" | tail -1 | sed -E 's/^# ([a-z0-9]+):.*/\1/')
+	for b in $list; do
+		line=$(grep -E "^BENCH $b ns_per_iter=" "$o" | tail -1)
+		if [ -n "$line" ]; then
+			printf '%s\t%s\t%s\t%s\t%s\n' "$rep" "$sys" "$b" \
+				"$(sed -E 's/.*ns_per_iter=([0-9.]+).*/\1/' <<<"$line")" \
+				"$(sed -E 's/.*iters=([0-9]+).*/\1/' <<<"$line")" >>"$SAMPLES"
+		elif line=$(grep -E "^BENCH-FAIL $b " "$o" | tail -1) && [ -n "$line" ]; then
+			printf '%s\t%s\t%s\t%s\n' "$rep" "$sys" "$b" "$sys: the guest's sanity check failed: ${line#BENCH-FAIL $b }" >>"$FAILS"
+		elif [ "$b" = "$last" ]; then
+			printf '%s\t%s\t%s\t%s\n' "$rep" "$sys" "$b" "$sys: the run ended inside this benchmark: exit status $rc$(last_words "$sys" "$o" "$e")" >>"$FAILS"
+		else
+			printf '%s\t%s\t%s\t%s\n' "$rep" "$sys" "$b" "$sys: not reached: an earlier benchmark ended the run" >>"$FAILS"
+		fi
+	done
+	printf '%s\t%s\t%s\t%.2f\n' "$rep" "$sys" "$rc" "$(echo "$t1 - $t0" | bc)" >>"$rundir/runs.tsv"
+}
+
+# ---------------------------------------------------------------- go
+if [[ " ${sys_list[*]} " == *" bochs "* && -n "${RUNLIST[bochs]:-}" ]]; then
+	if ! bochs_prepare "${RUNLIST[bochs]}"; then
+		na_all bochs "no image" "bochs: grub-mkrescue failed (see $rundir/bochs/grub-mkrescue.log)"
+		RUNLIST[bochs]=""
+	fi
+fi
+for ((rep = 1; rep <= reps; rep++)); do
+	for sys in "${sys_list[@]}"; do
+		[ -n "${RUNLIST[$sys]:-}" ] || continue
+		log "rep $rep/$reps: $sys:${RUNLIST[$sys]}"
+		run_system "$sys" "$rep"
+	done
+done
+
+# ---------------------------------------------------------------- report
+meta date "$(date '+%Y-%m-%d %H:%M:%S %Z')"
+meta host "$host"
+meta cpu "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+meta cores "$(nproc)"
+meta hypervisor "$(grep -qw hypervisor /proc/cpuinfo && echo 'yes (this host is itself a virtual machine: the CPU flags include "hypervisor")' || echo no)"
+meta kernel "$(uname -r)"
+meta kvm_probe "${kvm_line:-btvm not built} $([ -n "$kvm_rc" ] && echo "(status $kvm_rc)")"
+pvm="no (/sys/module/kvm_pvm absent)"
+[ -d /sys/module/kvm_pvm ] && pvm="yes: /sys/module/kvm_pvm is loaded (PVM, a software nested hypervisor: /dev/kvm here is PVM, not VT-x/SVM)"
+meta pvm "$pvm"
+nested="unknown"
+for f in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do
+	[ -r "$f" ] && nested="$(basename "$(dirname "$(dirname "$f")")") nested=$(cat "$f")"
+done
+[ "$nested" = unknown ] && [ -d /sys/module/kvm_pvm ] && nested="no kvm_intel/kvm_amd module: only kvm_pvm"
+meta kvm_nested "$nested"
+meta qemu "$(qemu-system-i386 --version 2>/dev/null | head -1)"
+meta bochs "$(dpkg-query -W -f='${Package} ${Version}' bochs 2>/dev/null)"
+meta gcc "$(gcc --version | head -1)"
+meta btvm "$([ -n "$BTVM" ] && "$BTVM" --version 2>&1 | head -1) (commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$([ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ] && echo ', with uncommitted changes'))"
+meta reps "$reps"
+meta ms "$ms"
+meta quick "$quick"
+meta systems "${sys_list[*]}"
+meta benches "${benches[*]}"
+meta rundir "$rundir"
+meta command "bench/run.sh${orig_args:+ $orig_args}"
+meta elapsed "$(($(date +%s) - t_start))"
+
+python3 "$ROOT/bench/report.py" --rundir "$rundir" --out "$out" --name "$name" || exit 1
+log "wrote $out/$name.md (+ .dat .png .svg); raw output in $rundir"

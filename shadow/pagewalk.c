@@ -1,0 +1,179 @@
+/* Guest page-table walker, 32-bit paging: see shadow/pagewalk.h for the
+ * SDM rules and the choices. */
+#include "shadow/pagewalk.h"
+#include <stdio.h>
+#include <string.h>
+
+#define CR0_WP  0x00010000u
+#define CR4_PSE 0x00000010u
+#define CR4_PAE 0x00000020u
+#define CR4_PGE 0x00000080u
+
+#define PDE_4M_RSVD 0x003fe000u  /* bits 21:13: reserved without PSE-36 */
+#define FRAME_4K    0xfffff000u
+#define FRAME_4M    0xffc00000u
+
+/* A walk that keeps losing the compare-and-swap of its A/D update to
+ * another writer gives up after this many attempts (cannot happen with one
+ * vCPU: the only loser there is a recursive mapping, which wins the second
+ * time). */
+#define PW_MAX_ATTEMPTS 8
+
+/* Entries are 4-byte aligned in guest-physical memory; the host base of RAM
+ * is page aligned in btvm (mmap) and at least 8 in tests (calloc), but do
+ * not rely on it for atomicity. */
+static inline bool aligned4(const void *p)
+{
+	return ((uintptr_t)p & 3u) == 0;
+}
+
+static uint32_t entry_load(const void *p)
+{
+	uint32_t v;
+	if (aligned4(p))
+		return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Replaces the entry with `nv` only if it still holds `old`. */
+static bool entry_update(void *p, uint32_t old, uint32_t nv)
+{
+	if (aligned4(p))
+		return __atomic_compare_exchange_n((uint32_t *)p, &old, nv, false,
+						   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	uint32_t cur;
+	memcpy(&cur, p, 4);
+	if (cur != old)
+		return false;
+	memcpy(p, &nv, 4);
+	return true;
+}
+
+enum walk_status { WALK_DONE, WALK_RETRY };
+
+static enum walk_status walk_once(const struct phys_mem *mem, const struct pw_request *rq,
+				  struct pw_result *out)
+{
+	const bool write = rq->access == PW_WRITE;
+	const uint32_t acc = (write ? PW_PF_W : 0) | (rq->user ? PW_PF_U : 0);
+
+	memset(out, 0, sizeof(*out));
+
+	/* SDM 4.3: the page directory. */
+	out->pde_pa = (rq->cr3 & FRAME_4K) | ((rq->lin >> 22) << 2);
+	void *pdep = phys_ptr(mem, out->pde_pa, 4);
+	if (!pdep) {
+		out->bad_table = true;
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+	const uint32_t pde = entry_load(pdep);
+	if (!(pde & PW_E_P)) {
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+
+	uint32_t pte = 0, final;
+	void *ptep = NULL;
+	if ((rq->cr4 & CR4_PSE) && (pde & PW_E_PS)) {
+		/* 4 MiB page (SDM 4.3, table 4-4). */
+		if (pde & PDE_4M_RSVD) {
+			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
+			return WALK_DONE;
+		}
+		final = pde;
+		out->size = 0x400000u;
+		out->page_pa = (pde & FRAME_4M) | (rq->lin & 0x003ff000u);
+	} else {
+		/* PDE references a page table (table 4-5); PS ignored without PSE. */
+		out->pte_pa = (pde & FRAME_4K) | (((rq->lin >> 12) & 0x3ffu) << 2);
+		ptep = phys_ptr(mem, out->pte_pa, 4);
+		if (!ptep) {
+			out->bad_table = true;
+			out->error_code = acc;
+			return WALK_DONE;
+		}
+		pte = entry_load(ptep);
+		if (!(pte & PW_E_P)) {
+			out->error_code = acc;
+			return WALK_DONE;
+		}
+		final = pte;
+		out->size = 4096;
+		out->page_pa = pte & FRAME_4K;
+	}
+	out->pa = out->page_pa | (rq->lin & 0xfffu);
+
+	/* SDM 4.6: rights combined over every entry used (for a 4 MiB page
+	 * the PDE is the only one: final == pde). */
+	const uint32_t both = pde & final;
+	const bool rw = both & PW_E_RW;
+	out->user_ok = both & PW_E_US;
+	out->writable = rw || (!rq->user && !(rq->cr0 & CR0_WP));
+	out->global = (rq->cr4 & CR4_PGE) && (final & PW_E_G);
+	out->dirty = final & PW_E_D;
+
+	bool allowed = rq->user ? out->user_ok : true;
+	if (write && !out->writable)
+		allowed = false;
+	if (!allowed) {
+		out->error_code = PW_PF_P | acc;
+		return WALK_DONE;
+	}
+
+	/* SDM 4.8: A in every entry used, D in the final entry on a write,
+	 * only now that the access is allowed. */
+	if (rq->set_ad) {
+		uint32_t npde = pde | PW_E_A;
+		if (!ptep && write)
+			npde |= PW_E_D;
+		if (npde != pde && !entry_update(pdep, pde, npde))
+			return WALK_RETRY;
+		if (ptep) {
+			uint32_t npte = pte | PW_E_A | (write ? PW_E_D : 0);
+			if (npte != pte && !entry_update(ptep, pte, npte))
+				return WALK_RETRY;
+		}
+		if (write)
+			out->dirty = true;
+	}
+	out->ok = true;
+	return WALK_DONE;
+}
+
+void pw_walk(const struct phys_mem *mem, const struct pw_request *rq, struct pw_result *out)
+{
+	if (rq->cr4 & CR4_PAE) {
+		/* PAE paging is not walked yet: refuse rather than mistranslate. */
+		memset(out, 0, sizeof(*out));
+		out->bad_table = true;
+		return;
+	}
+	for (int i = 0; i < PW_MAX_ATTEMPTS; i++)
+		if (walk_once(mem, rq, out) == WALK_DONE)
+			return;
+	/* The entries kept changing under the walk: report it as a table
+	 * problem (the caller retries the access or stops). */
+	out->ok = false;
+	out->bad_table = true;
+}
+
+void pw_format_entry(uint32_t e, bool pde, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return;
+	const bool big = pde && (e & PW_E_PS);
+	const uint32_t frame = big ? (e & FRAME_4M) : (e & FRAME_4K);
+	const char *ps = pde ? ((e & PW_E_PS) ? "PS" : "--") : ((e & PW_E_PS) ? "PAT" : "---");
+	int n = snprintf(buf, len, "%s %s %s %s %s %s %s frame=0x%08x",
+			 (e & PW_E_P) ? "P" : "-",
+			 (e & PW_E_RW) ? "RW" : "--",
+			 (e & PW_E_US) ? "US" : "--",
+			 (e & PW_E_A) ? "A" : "-",
+			 (e & PW_E_D) ? "D" : "-",
+			 (e & PW_E_G) ? "G" : "-",
+			 ps, frame);
+	if (big && (e & PDE_4M_RSVD) && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " rsvd=0x%x", (e & PDE_4M_RSVD) >> 13);
+}
