@@ -4,9 +4,9 @@
 log scale).  Input: the run directory written by run.sh:
 
   samples.tsv  rep, system, benchmark, ns_per_iter, iters
-  fail.tsv     rep, system, benchmark, reason          (a run gave no number)
+  fail.tsv     rep, system, benchmark, short, reason   (a run gave no number)
   na.tsv       system, benchmark, short reason, footnote   (never run)
-  runs.tsv     rep, system, exit status, wall seconds
+  runs.tsv     rep, system, exit status, wall seconds, benchmarks (one boot)
   meta.txt     key=value facts about the host and the run
 """
 import argparse
@@ -42,8 +42,6 @@ def read_tsv(path, ncols):
 
 
 def fmt(v):
-    if v >= 1000:
-        return f"{v:,.0f}".replace(",", "\u202f")
     if v >= 100:
         return f"{v:.0f}"
     if v >= 10:
@@ -72,14 +70,14 @@ def main():
     for rep, sysname, b, ns, iters in read_tsv(os.path.join(rd, "samples.tsv"), 5):
         samples[(sysname, b)].append(float(ns))
     fails = collections.defaultdict(list)
-    for rep, sysname, b, why in read_tsv(os.path.join(rd, "fail.tsv"), 4):
-        fails[(sysname, b)].append(why)
+    for rep, sysname, b, short, why in read_tsv(os.path.join(rd, "fail.tsv"), 5):
+        fails[(sysname, b)].append((short, why))
     na = {}
     for sysname, b, short, note in read_tsv(os.path.join(rd, "na.tsv"), 4):
         na[(sysname, b)] = (short, note)
     walls = collections.defaultdict(list)
     statuses = collections.defaultdict(list)
-    for rep, sysname, rc, wall in read_tsv(os.path.join(rd, "runs.tsv"), 4):
+    for rep, sysname, rc, wall, _ in read_tsv(os.path.join(rd, "runs.tsv"), 5):
         walls[sysname].append(float(wall))
         statuses[sysname].append(rc)
 
@@ -100,13 +98,14 @@ def main():
                 med[(s, b)] = (m, min(v), max(v))
                 c = f"{fmt(m)} [{fmt(min(v))}–{fmt(max(v))}]"
                 if fails.get((s, b)):
-                    c += note(f"{len(fails[(s, b)])} of {reps} runs gave no number: " + fails[(s, b)][0])
+                    c += note(f"{len(fails[(s, b)])} of {reps} runs gave no number: " + fails[(s, b)][0][1])
                 cells[(s, b)] = c
             elif (s, b) in na:
                 short, text = na[(s, b)]
                 cells[(s, b)] = f"n/a ({short}){note(text)}"
             elif fails.get((s, b)):
-                cells[(s, b)] = "failed" + note(fails[(s, b)][0])
+                short, why = fails[(s, b)][0]
+                cells[(s, b)] = f"{short}{note(why)}"
             else:
                 cells[(s, b)] = "—"
 
@@ -159,9 +158,9 @@ def main():
     for s in systems:
         if walls.get(s):
             st = ",".join(sorted(set(statuses[s])))
-            wl.append(f"{s} {statistics.median(walls[s]):.1f} s (exit status {st})")
+            wl.append(f"{s} {statistics.median(walls[s]):.1f} s ({st})")
     if wl:
-        md.append("* one boot, median wall time: " + "; ".join(wl))
+        md.append("* median wall time of one boot (exit status): " + "; ".join(wl))
     md.append("* Adams & Agesen counterparts: " + ", ".join(
         f"`{b}` = {PAPER[b]}" for b in benches if PAPER[b] != "—"))
     md.append("")
@@ -216,7 +215,7 @@ set format y '10^{{%L}}'
 set ylabel 'ns per iteration (log scale)'
 set grid ytics mytics
 set key outside right top vertical
-set xtics nomirror rotate by -30
+set xtics nomirror
 set bars 0.5
 plot {", ".join(plots)}
 """

@@ -7,6 +7,7 @@
 #include "bt/tcache.h"
 #include "decoder/decoder.h"
 #include "shadow/kview.h"
+#include "shadow/pagewalk.h"
 
 struct vm;
 
@@ -21,7 +22,7 @@ enum bt_exit_reason {
 
 struct bt_stats {
 	uint64_t callouts, emulated[16], exits, dispatches, exceptions, interrupts;
-	uint64_t smc_faults, host_faults;
+	uint64_t smc_faults, host_faults, shadow_fills;
 };
 
 struct bt {
@@ -46,7 +47,9 @@ struct bt {
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
 
 /* translate.c */
+/* NULL when the fetch at eip faults (bt->exit = BX_EXCEPTION) or fails. */
 struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode);
+size_t bt_fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want);
 
 /* emulate.c: instructions done in C (IC_EMULATE).  Returns 0 to continue
  * the translated code, 1 to return to the dispatcher. */
@@ -61,7 +64,8 @@ int bt_load_cs(struct bt *bt, uint16_t sel);
 void bt_deliver_event(struct bt *bt, int vector, bool has_err, uint32_t err, bool software, uint32_t next_eip);
 void bt_deliver_pending(struct bt *bt);
 
-/* memory access from C (paging off: linear = physical) */
+/* memory access from C by linear address (false: bt->exit says why) */
+bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa);
 bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len);
 bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len);
 void bt_set_error(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -109,17 +109,53 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 				     "address %p outside the guest view", eip, (void *)a);
 			break;
 		}
-		uint64_t pa = (uint64_t)(a - bt->kv.base);
-		if (pa < bt->vm->mem.phys.size && kview_unprotect(&bt->kv, pa)) {
-			/* A write to a page with translations: drop them and run
-			 * the instruction again from a fresh translation. */
-			tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
-			bt->st.smc_faults++;
+		uint32_t lin = (uint32_t)(a - bt->kv.base);
+		bool write = (g[REG_ERR] & 2) != 0;
+		if (!bt->kv.paging) {
+			uint64_t pa = lin;
+			if (pa < bt->vm->mem.phys.size && kview_unprotect(&bt->kv, pa)) {
+				/* A write to a page with translations: drop them and
+				 * run the instruction again from a fresh translation. */
+				tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
+				bt->st.smc_faults++;
+				break;
+			}
+			bt_unsupported(bt, "guest access to physical address %#llx at EIP %#x: there is no "
+				       "RAM there, and bt does not emulate MMIO yet", (unsigned long long)pa, eip);
 			break;
 		}
-		bt_unsupported(bt, "guest access to physical address %#llx at EIP %#x: there is no RAM "
-			     "there, and bt does not emulate MMIO yet", (unsigned long long)pa, eip);
-		break;
+		/* Paging: a virtual-TLB miss, a first write (D bit), a write to
+		 * code, or the guest's own #PF. */
+		struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, write ? PW_WRITE : PW_READ,
+					 c->cpl == 3, true };
+		struct pw_result r;
+		pw_walk(&bt->vm->mem.phys, &rq, &r);
+		if (!r.ok) {
+			if (r.bad_table) {
+				bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM "
+					     "(PDE at %#x, PTE at %#x)", lin, r.pde_pa, r.pte_pa);
+				break;
+			}
+			c->cr2 = lin;
+			bt_raise(bt, 14, true, r.error_code);
+			break;
+		}
+		uint32_t frame = r.page_pa >> 12;
+		if (r.page_pa >= bt->vm->mem.phys.size) {
+			bt_unsupported(bt, "guest access to physical address %#x (linear %#x) at EIP %#x: no RAM "
+				       "there, and bt does not emulate MMIO yet", r.pa, lin, eip);
+			break;
+		}
+		if (write && kview_is_code(&bt->kv, frame)) {
+			kview_unprotect(&bt->kv, r.page_pa);
+			tcache_invalidate_page(&bt->tc, frame);
+			bt->st.smc_faults++;
+			kview_map_page(&bt->kv, lin, frame, r.writable && r.dirty);
+			break; /* re-dispatch: the current block may be gone */
+		}
+		kview_map_page(&bt->kv, lin, frame, r.writable && (r.dirty || write));
+		bt->st.shadow_fills++;
+		return; /* retry the access where it faulted */
 	}
 	case SIGFPE:
 		if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF)
@@ -277,8 +313,22 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		bool shadow = c->irq_shadow;
 		bt->single_next = false;
 		struct bt_block *b = tcache_lookup(&bt->tc, c->eip, mode);
-		if (!b)
+		if (!b) {
+			bt->exit = BX_DISPATCH;
 			b = bt_translate(bt, c->eip, mode);
+			if (!b) {
+				prev_stub = NULL;
+				if (bt->exit == BX_EXCEPTION) {
+					bt->st.exceptions++;
+					bt_deliver_pending(bt);
+					if (bt->exit == BX_SHUTDOWN)
+						goto shutdown;
+				}
+				if (bt->exit == BX_ERROR)
+					goto error;
+				continue;
+			}
+		}
 		/* Chain the stub that led here straight to this block, unless
 		 * either end is a one-instruction (single-step) translation or
 		 * the cache was flushed in between. */
@@ -372,6 +422,8 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)bt->st.exceptions, (unsigned long long)bt->st.interrupts,
 		(unsigned long long)bt->st.host_faults, (unsigned long long)bt->st.smc_faults,
 		(unsigned long long)tc->flushes, (unsigned long long)tc->invalidations);
+	fprintf(f, "  shadow: %llu fills, %llu view resets (CR3/paging changes), %u pages mapped now\n",
+		(unsigned long long)bt->st.shadow_fills, (unsigned long long)bt->kv.resets, bt->kv.n_mapped);
 }
 
 static void bt_destroy(struct vm *vm)

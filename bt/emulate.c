@@ -448,20 +448,20 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 	case 0: {
 		if ((v & CR0_PG) && !(v & CR0_PE))
 			return raise_at(bt, eip, 13, true, 0);
-		if (v & CR0_PG) {
-			bt_unsupported(bt, "the guest turned on paging (CR0.PG=1 at EIP %#x): the bt backend "
-				     "does not run paged guests yet (shadow paging is the next step)", eip);
-			c->eip = eip;
-			return LEAVE;
-		}
 		if (!(v & CR0_PE)) {
 			bt_unsupported(bt, "the guest left protected mode (CR0.PE=0 at EIP %#x): real mode is "
-				     "not supported by bt yet", eip);
+				       "not supported by bt yet", eip);
 			c->eip = eip;
 			return LEAVE;
 		}
 		uint32_t old = c->cr0;
 		c->cr0 = v | CR0_ET;
+		if ((old ^ c->cr0) & (CR0_PG | CR0_WP)) {
+			/* a new address space: empty the view, drop translations */
+			kview_reset(&bt->kv, c->cr0 & CR0_PG);
+			tcache_flush(&bt->tc);
+			return leave_to(bt, next);
+		}
 		if ((old ^ c->cr0) & (CR0_TS | CR0_EM | CR0_MP)) {
 			tcache_flush(&bt->tc); /* FPU instructions translate differently */
 			return leave_to(bt, next);
@@ -469,12 +469,30 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		return CONT;
 	}
 	case 2: c->cr2 = v; return CONT;
-	case 3: c->cr3 = v; return CONT;
-	case 4:
-		if (v & ~0x7ffu)
-			return raise_at(bt, eip, 13, true, 0);
-		c->cr4 = v;
+	case 3:
+		c->cr3 = v;
+		if (c->cr0 & CR0_PG) {
+			/* CR3 load: flush the virtual TLB (global entries too: the
+			 * SDM lets a TLB drop any entry at any time) */
+			kview_reset(&bt->kv, true);
+			tcache_flush(&bt->tc);
+			return leave_to(bt, next);
+		}
 		return CONT;
+	case 4: {
+		/* VME PVI TSD DE PSE PGE PCE OSFXSR OSXMMEXCPT; not PAE or MCE,
+		 * which the CPUID model does not have (SDM: #GP on reserved bits) */
+		if (v & ~0x79fu)
+			return raise_at(bt, eip, 13, true, 0);
+		uint32_t old = c->cr4;
+		c->cr4 = v;
+		if (((old ^ v) & (CR4_PSE | CR4_PGE)) && (c->cr0 & CR0_PG)) {
+			kview_reset(&bt->kv, true);
+			tcache_flush(&bt->tc);
+			return leave_to(bt, next);
+		}
+		return CONT;
+	}
 	default:
 		return raise_at(bt, eip, 6, false, 0);
 	}
@@ -800,17 +818,13 @@ int bt_co_emulate_at(struct bt_cpu *c, uint32_t eip)
 {
 	struct bt *bt = bt_of(c);
 	uint8_t buf[16];
-	size_t got = 0;
-	const struct phys_mem *pm = &bt->vm->mem.phys;
-	while (got < 15 && (uint64_t)eip + got < pm->size) {
-		buf[got] = pm->base[eip + got];
-		got++;
-	}
+	size_t got = bt_fetch(bt, eip, buf, 15);
 	struct insn in;
 	bool need_more;
 	if (got == 0) {
-		bt_unsupported(bt, "instruction fetch at %#x, outside RAM (not emulated by bt yet)", eip);
 		c->eip = eip;
+		if (bt->exit == BX_DISPATCH)
+			bt_unsupported(bt, "instruction fetch at %#x, outside RAM (not emulated by bt yet)", eip);
 		return LEAVE;
 	}
 	if (!decoder_decode(&bt->dec, buf, got, &in, &need_more))
@@ -826,6 +840,7 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	const struct insn *const inx = inp;
 #define in (*inx)
 	bt->st.callouts++;
+	c->eip = eip; /* faults from here on are at this instruction */
 	uint32_t next = eip + in.len;
 	const ZydisDecodedInstruction *zi = &in.zi;
 	ZydisMnemonic m = zi->mnemonic;
@@ -976,8 +991,17 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL: case ZYDIS_MNEMONIC_VERR:
 	case ZYDIS_MNEMONIC_VERW:
 		return do_lar_lsl_verx(bt, &in);
-	case ZYDIS_MNEMONIC_INVLPG: case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD:
-		return CONT; /* paging off: no TLB to flush; caches are coherent */
+	case ZYDIS_MNEMONIC_INVLPG:
+		if (c->cr0 & CR0_PG) {
+			/* the page's translation and any code translated through it */
+			uint32_t lin = lin_of(c, &in.ops[0]);
+			kview_unmap_page(&bt->kv, lin);
+			tcache_flush(&bt->tc);
+			return leave_to(bt, next);
+		}
+		return CONT;
+	case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD:
+		return CONT; /* caches are coherent */
 	case ZYDIS_MNEMONIC_INT:
 		c->eip = eip;
 		bt_deliver_event(bt, (int)in.ops[0].imm.value.u & 0xff, false, 0, true, next);

@@ -27,23 +27,74 @@ void bt_unsupported(struct bt *bt, const char *fmt, ...)
 	bt->unsupported = true;
 }
 
-/* Paging is off in this stage: linear = physical.  RAM only; an access
- * anywhere else is not emulated yet (reads would be MMIO). */
+/* Linear → physical for an access made from C (the emulator, event
+ * delivery): identity with paging off, otherwise a walk of the guest
+ * tables that sets A/D as the CPU would.  On a translation fault raises
+ * #PF (CR2 = lin) and returns false; a table outside RAM is an error. */
+bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa)
+{
+	struct bt_cpu *c = &bt->cpu;
+	if (!(c->cr0 & CR0_PG)) {
+		*pa = lin;
+		return true;
+	}
+	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, c->cpl == 3, true };
+	struct pw_result r;
+	pw_walk(&bt->vm->mem.phys, &rq, &r);
+	if (r.ok) {
+		*pa = r.pa;
+		return true;
+	}
+	if (r.bad_table) {
+		bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM "
+			     "(PDE at %#x, PTE at %#x)", lin, r.pde_pa, r.pte_pa);
+		return false;
+	}
+	c->cr2 = lin;
+	bt_raise(bt, 14, true, r.error_code);
+	return false;
+}
+
+/* Guest memory from C, by linear address, page by page. */
+static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, bool write)
+{
+	uint8_t *p = buf;
+	while (len) {
+		unsigned chunk = 4096 - (lin & 0xfff);
+		if (chunk > len)
+			chunk = len;
+		uint32_t pa;
+		if (!bt_lin_to_phys(bt, lin, write ? PW_WRITE : PW_READ, &pa))
+			return false;
+		bool ok = write ? phys_write(&bt->vm->mem.phys, pa, p, chunk)
+				: phys_read(&bt->vm->mem.phys, pa, p, chunk);
+		if (!ok) {
+			bt_unsupported(bt, "guest access to physical address %#x (linear %#x), outside RAM: "
+				       "MMIO is not emulated by the bt backend yet", pa, lin);
+			return false;
+		}
+		if (write) {
+			/* A write from C (a pushed frame, a string instruction) to
+			 * a frame with translations drops them, as a guest write
+			 * through the view would. */
+			if (kview_unprotect(&bt->kv, pa))
+				tcache_invalidate_page(&bt->tc, pa >> 12);
+		}
+		lin += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
 bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len)
 {
-	return phys_read(&bt->vm->mem.phys, lin, dst, len);
+	return access_lin(bt, lin, dst, len, false);
 }
 
 bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len)
 {
-	if (!phys_write(&bt->vm->mem.phys, lin, src, len))
-		return false;
-	/* A write from C (a pushed frame, a string instruction) to a page with
-	 * translations must invalidate them just as a guest write would. */
-	for (uint32_t pg = lin >> 12; pg <= (lin + len - 1) >> 12; pg++)
-		if (kview_unprotect(&bt->kv, (uint64_t)pg << 12))
-			tcache_invalidate_page(&bt->tc, pg);
-	return true;
+	return access_lin(bt, lin, (void *)src, len, true);
 }
 
 void bt_raise(struct bt *bt, int vector, bool has_error, uint32_t error)
@@ -276,9 +327,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 	if (!push32(bt, c->eflags) || !push32(bt, c->seg[S_CS].sel) || !push32(bt, ret_eip) ||
 	    (has_error && !push32(bt, error))) {
 		c->regs[R_ESP] = esp0;
-		bt_set_error(bt, "pushing the frame for interrupt %d failed: the guest stack at %#x is "
-			     "outside RAM", vector, c->seg[S_SS].base + esp0);
-		return -1;
+		return -1; /* #PF (a double fault follows) or an error, in bt->exit */
 	}
 	desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)c->cpl), &c->seg[S_CS]);
 	c->eip = offset;

@@ -662,14 +662,54 @@ inline_done:
 	return !last;
 }
 
-/* Fetches guest code (paging off: linear = physical). */
-static size_t fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want)
+/* Fetches up to `want` bytes of guest code at linear eip, page by page,
+ * stopping (without raising anything) at a page that does not translate or
+ * lies outside RAM.  frames[0]/[1] get the frames of the first and last
+ * byte fetched. */
+static size_t fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want, uint32_t frames[2])
 {
-	const struct phys_mem *pm = &bt->vm->mem.phys;
 	size_t n = 0;
-	while (n < want && (uint64_t)eip + n < pm->size) {
-		buf[n] = pm->base[eip + n];
-		n++;
+	const struct phys_mem *pm = &bt->vm->mem.phys;
+	while (n < want) {
+		uint32_t lin = eip + (uint32_t)n, pa;
+		enum bt_exit_reason saved = bt->exit;
+		int vec = bt->exc_vector;
+		uint32_t err = bt->exc_error, cr2 = bt->cpu.cr2;
+		bool has = bt->exc_has_error;
+		if (!bt_lin_to_phys(bt, lin, PW_FETCH, &pa) || pa >= pm->size) {
+			/* not a fault yet: only if execution gets there */
+			bt->exit = saved;
+			bt->exc_vector = vec;
+			bt->exc_error = err;
+			bt->exc_has_error = has;
+			bt->cpu.cr2 = cr2;
+			break;
+		}
+		size_t chunk = 4096 - (lin & 0xfff);
+		if (chunk > want - n)
+			chunk = want - n;
+		if (pa + chunk > pm->size)
+			chunk = pm->size - pa;
+		memcpy(buf + n, pm->base + pa, chunk);
+		if (n == 0)
+			frames[0] = pa >> 12;
+		frames[1] = (uint32_t)((pa + chunk - 1) >> 12);
+		n += chunk;
+	}
+	return n;
+}
+
+/* For the emulator: the bytes of the instruction at eip; 0 with the fetch
+ * fault raised (#PF) or an error set when not even one byte is there. */
+size_t bt_fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want)
+{
+	uint32_t frames[2];
+	size_t n = fetch(bt, eip, buf, want, frames);
+	if (n == 0) {
+		uint32_t pa;
+		if (bt_lin_to_phys(bt, eip, PW_FETCH, &pa))
+			bt_unsupported(bt, "instruction fetch at %#x (physical %#x), outside RAM: not "
+				       "supported by bt yet", eip, pa);
 	}
 	return n;
 }
@@ -685,29 +725,54 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->eip = eip;
 	b->mode = mode;
-	b->page0 = b->page1 = eip >> 12;
 	struct emit e = { b->code, b->code + 64 * 1024, false };
 	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
+	b->page0 = b->page1 = UINT32_MAX;
 	for (unsigned i = 0; i < max_insns; i++) {
 		uint8_t buf[16];
-		size_t got = fetch(bt, pc, buf, 15);
+		uint32_t frames[2];
+		size_t got = fetch(bt, pc, buf, 15, frames);
 		struct insn in;
-		bool need_more;
+		bool need_more = false;
+		bool ok = got && decoder_decode(&bt->dec, buf, got, &in, &need_more);
+		if (!ok && (got == 0 || need_more)) {
+			/* The fetch itself faults (or runs out of RAM) at pc or in
+			 * the instruction's tail: at the block start that is the
+			 * guest's fault now; later, the block ends before it. */
+			if (i > 0) {
+				emit_exit(&e, pc);
+				break;
+			}
+			uint32_t pa;
+			uint32_t bad = pc + (uint32_t)got;
+			if (bt_lin_to_phys(bt, bad, PW_FETCH, &pa))
+				bt_unsupported(bt, "instruction fetch at %#x (physical %#x), outside RAM: not "
+					       "supported by bt yet", bad, pa);
+			return NULL; /* nothing committed: the block is reused */
+		}
 		b->host_off[i] = (uint16_t)(e.p - b->code);
 		b->n_insns = (uint16_t)(i + 1);
-		if (got == 0 || !decoder_decode(&bt->dec, buf, got, &in, &need_more)) {
-			/* #UD or a fetch beyond RAM: the emulator raises it when
-			 * (and only if) execution gets here. */
+		if (b->page0 == UINT32_MAX)
+			b->page0 = frames[0];
+		if (!ok) {
+			/* undecodable: #UD when (and only if) execution gets here */
 			b->insn_len[i] = 1;
+			b->page1 = frames[0];
 			emit_callout(&e, bt_co_emulate_at, pc);
 			pc += 1;
 			break;
 		}
 		b->insn_len[i] = in.len;
 		in.eip = pc;
-		b->page1 = (pc + in.len - 1) >> 12;
-		bool last = i + 1 == max_insns || ((pc + in.len) & 0xfff) == 0;
+		{
+			uint32_t last_frames[2];
+			uint8_t tmp[16];
+			fetch(bt, pc + in.len - 1, tmp, 1, last_frames);
+			b->page1 = last_frames[0];
+		}
+		bool last = i + 1 == max_insns || ((pc + in.len) & 0xfff) == 0 ||
+			    (((pc + in.len) ^ pc) & ~0xfffu) != 0;
 		bool cont = translate_one(bt, &e, &in, pc, last);
 		pc += in.len;
 		if (!cont)
@@ -716,7 +781,7 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	b->host_off[b->n_insns] = (uint16_t)(e.p - b->code);
 	b->guest_len = pc - eip;
 	tcache_commit(tc, b, (size_t)(e.p - b->code));
-	for (uint32_t pg = b->page0; pg <= b->page1; pg++)
-		kview_protect_code(&bt->kv, (uint64_t)pg << 12);
+	kview_protect_code(&bt->kv, (uint64_t)b->page0 << 12);
+	kview_protect_code(&bt->kv, (uint64_t)b->page1 << 12);
 	return b;
 }

@@ -5,6 +5,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#define LIN_PAGES (1u << 20)
+
+static void map_identity(struct kview *kv)
+{
+	mmap(kv->base, kv->gm->phys.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, kv->gm->fd, 0);
+}
+
+static void unmap_all(struct kview *kv)
+{
+	mmap(kv->base, BTVM_WINDOW_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
 int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen)
 {
 	memset(kv, 0, sizeof(*kv));
@@ -12,8 +24,11 @@ int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen)
 	kv->base = (uint8_t *)BTVM_KVIEW_BASE;
 	kv->npages = gm->phys.size >> 12;
 	kv->code_pages = calloc(kv->npages, 1);
-	if (!kv->code_pages) {
-		snprintf(err, errlen, "out of memory");
+	kv->lin_frame = calloc(LIN_PAGES, sizeof(*kv->lin_frame));
+	kv->lin_writable = calloc(LIN_PAGES, 1);
+	kv->rmap = calloc(kv->npages, sizeof(*kv->rmap));
+	if (!kv->code_pages || !kv->lin_frame || !kv->lin_writable || !kv->rmap) {
+		snprintf(err, errlen, "out of memory for the shadow MMU");
 		return -1;
 	}
 	void *p = mmap(kv->base, gm->phys.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, gm->fd, 0);
@@ -27,10 +42,98 @@ int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen)
 void kview_destroy(struct kview *kv)
 {
 	if (kv->base && kv->gm)
-		mmap(kv->base, kv->gm->phys.size, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		unmap_all(kv);
 	free(kv->code_pages);
-	kv->code_pages = NULL;
+	free(kv->lin_frame);
+	free(kv->lin_writable);
+	free(kv->rmap);
+	memset(kv, 0, sizeof(*kv));
+}
+
+void kview_reset(struct kview *kv, bool paging)
+{
+	unmap_all(kv);
+	memset(kv->code_pages, 0, kv->npages);
+	if (kv->paging) {
+		memset(kv->lin_frame, 0, LIN_PAGES * sizeof(*kv->lin_frame));
+		memset(kv->lin_writable, 0, LIN_PAGES);
+		memset(kv->rmap, 0, kv->npages * sizeof(*kv->rmap));
+	}
+	kv->n_mapped = 0;
+	kv->paging = paging;
+	kv->resets++;
+	if (!paging)
+		map_identity(kv);
+}
+
+static void rmap_add(struct kview *kv, uint32_t frame, uint32_t lpn)
+{
+	struct kview_rmap *r = &kv->rmap[frame];
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->lin[i] == lpn)
+			return;
+	if (r->n < KVIEW_RMAP)
+		r->lin[r->n++] = lpn;
+	else
+		r->overflow = true;
+}
+
+static void rmap_del(struct kview *kv, uint32_t frame, uint32_t lpn)
+{
+	struct kview_rmap *r = &kv->rmap[frame];
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->lin[i] == lpn) {
+			r->lin[i] = r->lin[--r->n];
+			return;
+		}
+}
+
+void kview_unmap_page(struct kview *kv, uint32_t lin)
+{
+	uint32_t lpn = lin >> 12;
+	if (!kv->paging || !kv->lin_frame[lpn])
+		return;
+	rmap_del(kv, kv->lin_frame[lpn] - 1, lpn);
+	kv->lin_frame[lpn] = 0;
+	kv->lin_writable[lpn] = 0;
+	kv->n_mapped--;
+	mmap(kv->base + ((uint64_t)lpn << 12), 4096, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable)
+{
+	uint32_t lpn = lin >> 12;
+	if (frame >= kv->npages)
+		return;
+	if (kv->lin_frame[lpn] && kv->lin_frame[lpn] - 1 != frame)
+		kview_unmap_page(kv, lin);
+	if (kv->n_mapped >= KVIEW_MAX_MAPPED) {
+		/* Stay within the host's vm.max_map_count: drop everything, as
+		 * a TLB would, and refill on demand.  Code protections are
+		 * re-established from code_pages as pages are mapped again. */
+		uint8_t *keep = malloc(kv->npages);
+		if (keep)
+			memcpy(keep, kv->code_pages, kv->npages);
+		kview_reset(kv, true);
+		if (keep) {
+			memcpy(kv->code_pages, keep, kv->npages);
+			free(keep);
+		}
+	}
+	if (kv->code_pages[frame])
+		writable = false;
+	void *p = mmap(kv->base + ((uint64_t)lpn << 12), 4096, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+		       MAP_SHARED | MAP_FIXED, kv->gm->fd, (off_t)frame << 12);
+	if (p == MAP_FAILED)
+		return;
+	if (!kv->lin_frame[lpn]) {
+		kv->n_mapped++;
+		rmap_add(kv, frame, lpn);
+	}
+	kv->lin_frame[lpn] = frame + 1;
+	kv->lin_writable[lpn] = writable;
+	kv->fills++;
 }
 
 void kview_protect_code(struct kview *kv, uint64_t pa)
@@ -38,9 +141,28 @@ void kview_protect_code(struct kview *kv, uint64_t pa)
 	uint64_t pg = pa >> 12;
 	if (pg >= kv->npages || kv->code_pages[pg])
 		return;
-	if (mprotect(kv->base + (pg << 12), 4096, PROT_READ) == 0) {
-		kv->code_pages[pg] = 1;
-		kv->protects++;
+	kv->code_pages[pg] = 1;
+	kv->protects++;
+	if (!kv->paging) {
+		mprotect(kv->base + (pg << 12), 4096, PROT_READ);
+		return;
+	}
+	struct kview_rmap *r = &kv->rmap[pg];
+	if (r->overflow) {
+		/* aliases we do not know: unmap them all by emptying the view */
+		uint8_t *keep = malloc(kv->npages);
+		if (keep)
+			memcpy(keep, kv->code_pages, kv->npages);
+		kview_reset(kv, true);
+		if (keep) {
+			memcpy(kv->code_pages, keep, kv->npages);
+			free(keep);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < r->n; i++) {
+		mprotect(kv->base + ((uint64_t)r->lin[i] << 12), 4096, PROT_READ);
+		kv->lin_writable[r->lin[i]] = 0;
 	}
 }
 
@@ -49,8 +171,9 @@ bool kview_unprotect(struct kview *kv, uint64_t pa)
 	uint64_t pg = pa >> 12;
 	if (pg >= kv->npages || !kv->code_pages[pg])
 		return false;
-	mprotect(kv->base + (pg << 12), 4096, PROT_READ | PROT_WRITE);
 	kv->code_pages[pg] = 0;
 	kv->unprotects++;
+	if (!kv->paging)
+		mprotect(kv->base + (pg << 12), 4096, PROT_READ | PROT_WRITE);
 	return true;
 }

@@ -1,10 +1,22 @@
 /* The supervisor view (K-view) of guest memory for the bt backend: the
  * host window [BTVM_KVIEW_BASE, +4 GiB) in which guest linear address v
- * lives at BTVM_KVIEW_BASE + v.  With paging off (this first stage) the
- * view maps guest RAM identity (linear = physical) with one mmap of the
- * RAM memfd; everything above RAM stays PROT_NONE so that a stray access
- * faults.  Pages that hold translated code are write-protected so that a
- * guest write to them is seen (self-modifying code). */
+ * lives at BTVM_KVIEW_BASE + v, so that translated code reaches guest
+ * memory as gs:[v] with GS base = the window.
+ *
+ * Paging off: the window maps guest RAM identity (linear = physical) with
+ * one mmap of the RAM memfd; everything above RAM stays PROT_NONE.
+ *
+ * Paging on: a virtual TLB.  The window starts empty; a host fault on
+ * page v walks the guest page tables (shadow/pagewalk.c) and maps the
+ * frame there (kview_map_page) — read-only until the guest's entry is
+ * dirty, so the first write is seen and sets D — or becomes a guest #PF.
+ * INVLPG unmaps one page, a CR3 write or any paging-mode change empties
+ * the window (kview_reset).  Not-present to present changes need nothing:
+ * the next access faults and walks again.
+ *
+ * Both modes: frames that hold translated code are write-protected in
+ * every linear page that maps them (a reverse map per frame), so a guest
+ * write to code is seen (self-modifying code). */
 #ifndef BTVM_SHADOW_KVIEW_H
 #define BTVM_SHADOW_KVIEW_H
 #include <stdbool.h>
@@ -12,20 +24,47 @@
 #include <stdint.h>
 #include "monitor/guest_mem.h"
 
+#define KVIEW_RMAP 4              /* linear aliases remembered per frame */
+#define KVIEW_MAX_MAPPED 30000    /* below vm.max_map_count (65530) with margin */
+
+struct kview_rmap {
+	uint32_t lin[KVIEW_RMAP];     /* linear page numbers mapping the frame */
+	uint8_t n;
+	bool overflow;                /* more aliases than remembered */
+};
+
 struct kview {
 	struct guest_mem *gm;
-	uint8_t *base;           /* BTVM_KVIEW_BASE */
-	uint8_t *code_pages;     /* one byte per RAM page: 1 = write-protected */
-	uint64_t npages;
-	uint64_t protects, unprotects;
+	uint8_t *base;                /* BTVM_KVIEW_BASE */
+	bool paging;
+	uint8_t *code_pages;          /* per RAM frame: 1 = holds translated code */
+	uint64_t npages;              /* RAM frames */
+	uint32_t *lin_frame;          /* paging: per linear page, frame + 1 (0 = unmapped) */
+	uint8_t *lin_writable;        /* paging: per linear page, mapped writable */
+	struct kview_rmap *rmap;      /* paging: per frame */
+	uint32_t n_mapped;
+	uint64_t protects, unprotects, fills, resets;
 };
 
 int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen);
 void kview_destroy(struct kview *kv);
-/* Write-protects the RAM page holding physical address pa (idempotent). */
+/* Empties the view and sets its mode; paging off maps RAM identity again.
+ * Forgets every code protection (the caller flushes the translations). */
+void kview_reset(struct kview *kv, bool paging);
+/* Paging on: map linear page lin to RAM frame `frame`. */
+void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable);
+/* Paging on: unmap linear page lin (INVLPG). */
+void kview_unmap_page(struct kview *kv, uint32_t lin);
+/* Write-protects RAM frame `frame` in every linear page that maps it. */
 void kview_protect_code(struct kview *kv, uint64_t pa);
-/* Makes the page writable again; returns true if it was protected. */
+/* Forgets the protection of the frame holding pa; true if it had one.
+ * Paging off: the identity page is writable again at once; paging on: the
+ * next write to an alias faults and is mapped writable. */
 bool kview_unprotect(struct kview *kv, uint64_t pa);
+static inline bool kview_is_code(const struct kview *kv, uint32_t frame)
+{
+	return frame < kv->npages && kv->code_pages[frame];
+}
 static inline bool kview_contains(const struct kview *kv, const void *host)
 {
 	return (const uint8_t *)host >= kv->base && (const uint8_t *)host < kv->base + BTVM_WINDOW_SIZE;

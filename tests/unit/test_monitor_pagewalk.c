@@ -413,7 +413,7 @@ static void tables_outside_ram(void **state)
 	assert_true(r.bad_table);
 	assert_int_equal(r.pde_pa, RAM_SIZE + 4);
 	assert_int_equal(r.error_code, PW_PF_W | PW_PF_U);
-	/* the page directory's last entry straddles nothing but is outside */
+	/* the last entry of a directory at the top of the address space */
 	rq.cr3 = 0xfffff000;
 	rq.lin = 0xffffffff;
 	pw_walk(&f->mem, &rq, &r);
@@ -527,7 +527,7 @@ static void format_entry(void **state)
 	assert_string_equal(b, "P RW -- A - - --- frame=0x00123000");
 	pw_format_entry(0xfffff000 | P | RW | US | A | D | G | PS, false, b, sizeof(b));
 	assert_string_equal(b, "P RW US A D G PAT frame=0xfffff000");
-	pw_format_entry(0x00400000 | P | US | PS | G | D | 0x3000, true, b, sizeof(b));
+	pw_format_entry(0x00400000 | P | US | PS | G | D | 0x1000 /* PAT */, true, b, sizeof(b));
 	assert_string_equal(b, "P -- US - D G PS frame=0x00400000");
 	pw_format_entry(0x00402000 | P | PS, true, b, sizeof(b));
 	assert_string_equal(b, "P -- -- - - - PS frame=0x00400000 rsvd=0x1");
