@@ -120,7 +120,7 @@ def main():
     md.append(f"# btvm nanobenchmarks: {meta.get('date', '')}, {meta.get('host', '')}")
     md.append("")
     md.append("Nanoseconds per iteration: median [min–max] of "
-              f"{reps} runs (each run boots the guest once; the systems take turns). "
+              f"{reps} run{'s' if reps != 1 else ''} (each run boots the guest once; the systems take turns). "
               f"Each timed loop aims at {meta.get('ms')} ms. What each benchmark does and how to read "
               "this: [bench/README.md](../README.md).")
     md.append("")
@@ -169,7 +169,7 @@ def main():
             md.append(f"[^{i + 1}]: {t}")
         md.append("")
     with open(os.path.join(a.out, name + ".md"), "w") as f:
-        f.write("\n".join(md))
+        f.write("\n".join(md).rstrip("\n") + "\n")
 
     # gnuplot data: benchmark, then median/min/max per system ("?" = none)
     dat = os.path.join(a.out, name + ".dat")

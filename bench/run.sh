@@ -30,9 +30,13 @@ NATIVE_OK=" syscall callret pushfpopf "
 
 orig_args="$*"
 quick=0 reps="" ms="" only="" systems="" build="$ROOT/build" out="$ROOT/bench/results"
-usage() {
-	sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-	exit 2
+usage() {       # usage [STATUS]: the header comment; on stderr unless STATUS is 0
+	if [ "${1:-2}" = 0 ]; then
+		sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+	else
+		sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+	fi
+	exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--ms) ms="${2:-}"; shift 2 || usage ;;
 	--build) build="${2:-}"; shift 2 || usage ;;
 	--out) out="${2:-}"; shift 2 || usage ;;
-	-h | --help) usage ;;
+	-h | --help) usage 0 ;;
 	*) echo "run.sh: unknown argument: $1" >&2; usage ;;
 	esac
 done
@@ -335,7 +339,7 @@ run_system() {
 		t0=$(date +%s.%N)
 		boot "$sys" "$list" "$o" "$e"
 		t1=$(date +%s.%N)
-		printf '%s\t%s\t%s\t%.2f\t%s\n' "$rep" "$sys" "$boot_rc" "$(echo "$t1 - $t0" | bc)" "$list" >>"$rundir/runs.tsv"
+		printf '%s\t%s\t%s\t%.2f\t%s\n' "$rep" "$sys" "$boot_rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$list" >>"$rundir/runs.tsv"
 		last=$(grep -E '^# [a-z0-9]+: ' "$o" | tail -1 | sed -E 's/^# ([a-z0-9]+):.*/\1/')
 		rest="" crashed=0
 		for b in $list; do

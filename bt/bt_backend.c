@@ -294,6 +294,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 	pthread_sigmask(SIG_UNBLOCK, &kick, &old);
 	uint8_t *prev_stub = NULL;   /* direct exit stub that just left, to chain */
 	uint64_t prev_gen = 0;
+	uint32_t prev_mode = 0;
 	for (;;) {
 		if (kick_pending()) {
 			poll_restore(bt);
@@ -309,7 +310,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			break;
 		}
 		bool tf = c->eflags & EFLAGS_TF;
-		uint32_t mode = (tf || bt->single_next) ? TM_SINGLE : 0;
+		uint32_t mode = ((tf || bt->single_next) ? TM_SINGLE : 0) | (c->cpl ? TM_CPL3 : 0);
 		bool shadow = c->irq_shadow;
 		bt->single_next = false;
 		struct bt_block *b = tcache_lookup(&bt->tc, c->eip, mode);
@@ -332,7 +333,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		/* Chain the stub that led here straight to this block, unless
 		 * either end is a one-instruction (single-step) translation or
 		 * the cache was flushed in between. */
-		if (prev_stub && mode == 0 && prev_gen == bt->tc.generation)
+		if (prev_stub && !(mode & TM_SINGLE) && prev_mode == mode && prev_gen == bt->tc.generation)
 			tcache_chain(&bt->tc, prev_stub, b);
 		prev_stub = NULL;
 		bt->exit = BX_DISPATCH;
@@ -344,8 +345,9 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			prev_gen = bt->tc.generation;
 			/* a stub inside a single-instruction block is never chained */
 			struct bt_block *src = tcache_find_pc(&bt->tc, prev_stub);
-			if (!src || src->mode != 0)
+			if (!src || (src->mode & TM_SINGLE))
 				prev_stub = NULL;
+			prev_mode = src ? src->mode : 0;
 		}
 		if (shadow)
 			c->irq_shadow = false;

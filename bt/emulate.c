@@ -554,6 +554,24 @@ static int do_far_ret(struct bt *bt, const struct insn *in, uint32_t eip)
 	return leave_to(bt, off);
 }
 
+/* After a return to an outer level, data segment registers the new CPL
+ * may not use are nulled (SDM IRET, RETURN-TO-OUTER-PRIVILEGE-LEVEL). */
+static void null_inaccessible_segs(struct bt_cpu *c)
+{
+	static const int segs[] = { S_ES, S_DS, S_FS, S_GS };
+	for (unsigned i = 0; i < 4; i++) {
+		struct seg *s = &c->seg[segs[i]];
+		uint8_t type = s->attr & 0x1f, dpl = (s->attr >> 5) & 3;
+		bool conforming_code = (type & 0x1c) == 0x1c;
+		if ((s->attr & 0x80) && !conforming_code && dpl < c->cpl) {
+			s->sel = 0;
+			s->attr = 0;
+			s->base = 0;
+			s->limit = 0;
+		}
+	}
+}
+
 static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -561,30 +579,74 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	uint32_t esp0 = c->regs[R_ESP], off, sel, fl;
 	if (c->eflags & EFLAGS_NT) {
 		bt_unsupported(bt, "IRET with EFLAGS.NT=1 (a return from a nested task): hardware task "
-			     "switches are not supported by bt yet");
+			       "switches are not supported by bt yet");
 		c->eip = eip;
 		return LEAVE;
 	}
-	if (pop(bt, &off, osz) != CONT || pop(bt, &sel, osz) != CONT || pop(bt, &fl, osz) != CONT)
+	if (pop(bt, &off, osz) != CONT || pop(bt, &sel, osz) != CONT || pop(bt, &fl, osz) != CONT) {
+		c->regs[R_ESP] = esp0;
 		return LEAVE;
+	}
 	c->eip = eip;
-	if ((sel & 3) != (unsigned)c->cpl) {
+	if (fl & EFLAGS_VM && c->cpl == 0 && osz == 4) {
 		c->regs[R_ESP] = esp0;
-		bt_unsupported(bt, "IRET to RPL %u from CPL %d: returns to user mode are not supported "
-			     "by bt yet", sel & 3, c->cpl);
+		bt_unsupported(bt, "IRET to virtual-8086 mode: not supported by bt yet");
 		return LEAVE;
 	}
-	if (bt_load_cs(bt, (uint16_t)sel) < 0) {
+	unsigned rpl = sel & 3;
+	if (rpl < (unsigned)c->cpl) {
+		c->regs[R_ESP] = esp0;
+		return raise_at(bt, eip, 13, true, sel & ~3u);
+	}
+	int old_cpl = c->cpl;
+	struct seg old_cs = c->seg[S_CS], old_ss = c->seg[S_SS];
+	uint32_t new_esp = 0, new_ss = 0;
+	if (rpl > (unsigned)c->cpl) {
+		if (pop(bt, &new_esp, osz) != CONT || pop(bt, &new_ss, osz) != CONT) {
+			c->regs[R_ESP] = esp0;
+			return LEAVE;
+		}
+		if ((c->cr0 & CR0_PG) && rpl == 3) {
+			c->regs[R_ESP] = esp0;
+			bt_unsupported(bt, "IRET to ring 3 with paging on: guest user mode needs the U-view "
+				       "(issue 4), not built yet");
+			return LEAVE;
+		}
+		/* CS is checked as seen from the new privilege level */
+		c->cpl = (int)rpl;
+		if (bt_load_cs(bt, (uint16_t)sel) < 0) {
+			c->cpl = old_cpl;
+			c->regs[R_ESP] = esp0;
+			return LEAVE;
+		}
+		bool fault;
+		uint32_t err;
+		if (bt_load_seg(bt, S_SS, (uint16_t)new_ss, &fault, &err) < 0) {
+			c->cpl = old_cpl;
+			c->seg[S_CS] = old_cs;
+			c->seg[S_SS] = old_ss;
+			c->regs[R_ESP] = esp0;
+			return LEAVE;
+		}
+	} else if (bt_load_cs(bt, (uint16_t)sel) < 0) {
 		c->regs[R_ESP] = esp0;
 		return LEAVE;
 	}
-	/* CPL 0: every flag but VM/VIP/VIF may change; RF is kept as popped. */
-	uint32_t keep = EFLAGS_VM | 0x180000u;
+	/* EFLAGS as the old CPL may change them (SDM IRET): IOPL only at CPL 0,
+	 * IF only when CPL <= IOPL; VM/VIP/VIF are not touched here. */
+	uint32_t changeable = EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_TF |
+			      EFLAGS_DF | EFLAGS_OF | EFLAGS_NT | EFLAGS_RF | EFLAGS_AC | EFLAGS_ID;
+	if (old_cpl == 0)
+		changeable |= EFLAGS_IOPL;
+	if ((uint32_t)old_cpl <= ((c->eflags & EFLAGS_IOPL) >> 12))
+		changeable |= EFLAGS_IF;
 	if (osz == 2)
-		fl = (c->eflags & 0xffff0000u) | (fl & 0xffff);
-	c->eflags = (c->eflags & keep) | (fl & ~keep & 0x3f7fd5u) | 2;
-	bool if_on = !(c->eflags & EFLAGS_IF) ? false : true;
-	(void)if_on;
+		changeable &= 0xffff;
+	c->eflags = (c->eflags & ~changeable) | (fl & changeable) | 2;
+	if (rpl > (unsigned)old_cpl) {
+		c->regs[R_ESP] = osz == 2 ? (c->regs[R_ESP] & 0xffff0000u) | (new_esp & 0xffff) : new_esp;
+		null_inaccessible_segs(c);
+	}
 	return leave_to(bt, osz == 2 ? off & 0xffff : off);
 }
 
@@ -595,8 +657,14 @@ static int do_popf(struct bt *bt, const struct insn *in, uint32_t next)
 	uint32_t v;
 	if (pop(bt, &v, osz) != CONT)
 		return LEAVE;
-	/* CPL 0 (SDM POPF): all flags but VM, VIP, VIF; RF cleared. */
+	/* SDM POPF: at CPL 0 all flags but VM, VIP, VIF; above, IOPL stays and
+	 * IF changes only when CPL <= IOPL (silently kept otherwise). */
 	uint32_t changeable = 0x244fd5u; /* CF PF AF ZF SF TF IF DF OF IOPL NT AC ID */
+	if (c->cpl > 0) {
+		changeable &= ~EFLAGS_IOPL;
+		if ((unsigned)c->cpl > ((c->eflags & EFLAGS_IOPL) >> 12))
+			changeable &= ~EFLAGS_IF;
+	}
 	if (osz == 2)
 		changeable &= 0xffff;
 	uint32_t old = c->eflags;
@@ -807,6 +875,73 @@ setzsp:
 
 static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip);
 
+static int raise_at(struct bt *bt, uint32_t eip, int vector, bool has_err, uint32_t err);
+
+/* May the current CPL do port I/O on [port, port+size)?  IOPL first, then
+ * the TSS I/O permission bitmap (SDM Vol. 1 19.5.2). */
+static bool io_allowed(struct bt *bt, uint16_t port, unsigned size)
+{
+	struct bt_cpu *c = &bt->cpu;
+	if ((unsigned)c->cpl <= ((c->eflags & EFLAGS_IOPL) >> 12))
+		return true;
+	if (!(c->tr.attr & 0x80) || (c->tr.attr & 0x1f) != 0x0b || c->tr.limit < 0x67)
+		return false;
+	uint16_t base;
+	if (!bt_read(bt, c->tr.base + 0x66, &base, 2))
+		return false;
+	uint32_t byte = base + port / 8u;
+	if (byte + 1 > c->tr.limit)
+		return false;
+	uint16_t bits;
+	if (!bt_read(bt, c->tr.base + byte, &bits, 2))
+		return false;
+	uint16_t mask = (uint16_t)(((1u << size) - 1) << (port & 7));
+	return !(bits & mask);
+}
+
+/* CPL > 0: the privileged instructions raise #GP(0) (SDM Vol. 3A 5.9), and
+ * the IOPL-sensitive ones too when CPL > IOPL.  -1: go on. */
+static int cpl_check(struct bt *bt, const struct insn *in, uint32_t eip)
+{
+	struct bt_cpu *c = &bt->cpu;
+	unsigned iopl = (c->eflags & EFLAGS_IOPL) >> 12;
+	switch (in->zi.mnemonic) {
+	case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT:
+	case ZYDIS_MNEMONIC_LLDT: case ZYDIS_MNEMONIC_LTR: case ZYDIS_MNEMONIC_LMSW:
+	case ZYDIS_MNEMONIC_CLTS: case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD:
+	case ZYDIS_MNEMONIC_INVLPG: case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
+		return raise_at(bt, eip, 13, true, 0);
+	case ZYDIS_MNEMONIC_MOV:
+		for (unsigned i = 0; i < 2; i++) {
+			const ZydisDecodedOperand *op = &in->ops[i];
+			if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    (ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_CONTROL ||
+			     ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_DEBUG))
+				return raise_at(bt, eip, 13, true, 0);
+		}
+		return -1;
+	case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
+		return (unsigned)c->cpl > iopl ? raise_at(bt, eip, 13, true, 0) : -1;
+	case ZYDIS_MNEMONIC_RDTSC:
+		return (c->cr4 & 4) ? raise_at(bt, eip, 13, true, 0) : -1; /* CR4.TSD */
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: {
+		bool is_in = in->zi.mnemonic == ZYDIS_MNEMONIC_IN;
+		const ZydisDecodedOperand *p = &in->ops[is_in ? 1 : 0], *v = &in->ops[is_in ? 0 : 1];
+		uint16_t port = (uint16_t)(p->type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? p->imm.value.u
+				: c->regs[R_EDX] & 0xffff);
+		return io_allowed(bt, port, v->size / 8) ? -1 : raise_at(bt, eip, 13, true, 0);
+	}
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_OUTSB:
+		return io_allowed(bt, c->regs[R_EDX] & 0xffff, 1) ? -1 : raise_at(bt, eip, 13, true, 0);
+	case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_OUTSW:
+		return io_allowed(bt, c->regs[R_EDX] & 0xffff, 2) ? -1 : raise_at(bt, eip, 13, true, 0);
+	case ZYDIS_MNEMONIC_INSD: case ZYDIS_MNEMONIC_OUTSD:
+		return io_allowed(bt, c->regs[R_EDX] & 0xffff, 4) ? -1 : raise_at(bt, eip, 13, true, 0);
+	default:
+		return -1;
+	}
+}
+
 int bt_co_emulate(struct bt_cpu *c, uint32_t idx)
 {
 	struct bt *bt = bt_of(c);
@@ -849,6 +984,11 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	int fpu_vec = insn_fpu_fault(&in, c->cr0);
 	if (fpu_vec >= 0)
 		return raise_at(bt, eip, fpu_vec, false, 0);
+	if (c->cpl > 0) {
+		int r = cpl_check(bt, &in, eip);
+		if (r >= 0)
+			return r;
+	}
 	/* Segment registers as plain operands: MOV r/m, sreg and MOV sreg, r/m. */
 	if (m == ZYDIS_MNEMONIC_MOV) {
 		const ZydisDecodedOperand *dst = &in.ops[0], *src = &in.ops[1];

@@ -317,15 +317,55 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 		bt_raise(bt, 11, true, (sel & ~3u) + ext);
 		return -1;
 	}
-	if (cdpl < c->cpl || !(d[5] & 4 ? true : cdpl == c->cpl)) {
-		bt_unsupported(bt, "interrupt %d from CPL %d to a DPL %d handler: privilege changes are not "
-			     "supported by bt yet", vector, c->cpl, cdpl);
-		return -1;
-	}
+	bool conforming = d[5] & 4;
 	uint32_t ret_eip = software ? next_eip : c->eip;
 	uint32_t esp0 = c->regs[R_ESP];
-	if (!push32(bt, c->eflags) || !push32(bt, c->seg[S_CS].sel) || !push32(bt, ret_eip) ||
+	int old_cpl = c->cpl;
+	struct seg old_ss = c->seg[S_SS];
+	uint16_t old_cs = c->seg[S_CS].sel;
+	if (!conforming && cdpl < c->cpl) {
+		/* Inter-privilege: the new stack comes from the TSS (SDM Vol. 3A
+		 * 6.12.1, 7.2.1: ESPn at 4+8n, SSn at 8+8n of a 32-bit TSS). */
+		uint32_t tsel = c->tr.sel & ~3u, off_esp = 4 + 8u * cdpl;
+		uint32_t new_esp = 0;
+		uint16_t new_ss = 0;
+		if (!(c->tr.attr & 0x80) || off_esp + 5 > c->tr.limit) {
+			bt_raise(bt, 10, true, tsel + ext);
+			return -1;
+		}
+		if (!bt_read(bt, c->tr.base + off_esp, &new_esp, 4) ||
+		    !bt_read(bt, c->tr.base + off_esp + 4, &new_ss, 2))
+			return -1;
+		uint8_t sd[8];
+		if ((new_ss & ~3u) == 0 || !read_desc(bt, new_ss, sd)) {
+			bt_raise(bt, 10, true, (new_ss & ~3u) + ext);
+			return -1;
+		}
+		if ((new_ss & 3) != cdpl || ((sd[5] >> 5) & 3) != cdpl || (sd[5] & 0x1a) != 0x12) {
+			bt_raise(bt, 10, true, (new_ss & ~3u) + ext);
+			return -1;
+		}
+		if (!(sd[5] & 0x80)) {
+			bt_raise(bt, 12, true, (new_ss & ~3u) + ext);
+			return -1;
+		}
+		c->cpl = cdpl;
+		desc_to_seg(sd, new_ss, &c->seg[S_SS]);
+		c->regs[R_ESP] = new_esp;
+		if (!push32(bt, old_ss.sel) || !push32(bt, esp0)) {
+			c->cpl = old_cpl;
+			c->seg[S_SS] = old_ss;
+			c->regs[R_ESP] = esp0;
+			return -1;
+		}
+	} else if (cdpl != c->cpl && !conforming) {
+		bt_raise(bt, 13, true, (sel & ~3u) + ext);
+		return -1;
+	}
+	if (!push32(bt, c->eflags) || !push32(bt, old_cs) || !push32(bt, ret_eip) ||
 	    (has_error && !push32(bt, error))) {
+		c->cpl = old_cpl;
+		c->seg[S_SS] = old_ss;
 		c->regs[R_ESP] = esp0;
 		return -1; /* #PF (a double fault follows) or an error, in bt->exit */
 	}

@@ -19,6 +19,7 @@
 /* Translation mode bits folded into the key: a block is only valid for
  * the state it was translated for. */
 #define TM_SINGLE       1u       /* one instruction (TF, interrupt shadow) */
+#define TM_CPL3         2u       /* translated for CPL 3 (no inline cli/sti/pushf/popf) */
 
 /* A direct exit stub patched to jump straight into a block. */
 struct tc_link {
