@@ -118,6 +118,7 @@ fi
 NA="$rundir/na.tsv" SAMPLES="$rundir/samples.tsv" FAILS="$rundir/fail.tsv" META="$rundir/meta.txt"
 : >"$NA"; : >"$SAMPLES"; : >"$FAILS"; : >"$META"
 declare -A RUNLIST   # system -> benchmarks it runs, in order
+declare -A DEAD      # system -> why it is not booted again
 na() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$NA"; }
 na_all() { for b in "${benches[@]}"; do na "$1" "$b" "$2" "$3"; done; }
 meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
@@ -269,11 +270,8 @@ bochs_prepare() {
 # ---------------------------------------------------------------- one run
 # run_system SYSTEM REP: boots SYSTEM once with its benchmark list and
 # records the results.
-timeout_for() {
-	case "$1" in
-	bochs) echo $((240 + ms * 30 / 1000)) ;;
-	*) echo $((120 + ms * 30 / 1000)) ;;
-	esac
+timeout_for() {         # a boot takes 0.1 s (native) to ~6 s (Bochs, qemu-kvm) here
+	echo $(((quick ? 60 : 120) + ms * 30 / 1000))
 }
 
 # The last thing the run said that was not a benchmark line: the guest's
@@ -282,7 +280,9 @@ last_words() {
 	local sys=$1 o=$2 e=$3 w
 	w=$(grep -vE '^(#|BENCH|$)' "$o" | tail -1)
 	case "$sys" in
-	bochs) [ -n "$w" ] || w=$(grep -aE '>>PANIC<<' "$e" 2>/dev/null | tail -1 | sed 's/^.*>>PANIC<< //') ;;
+	bochs)
+		[ -n "$w" ] || w=$(grep -aE '>>PANIC<<' "$e" 2>/dev/null | tail -1 | sed 's/^.*>>PANIC<< //')
+		[ -n "$w" ] || w=$(grep -aiE 'error|fail|cannot|not available' "$e" 2>/dev/null | tail -1) ;;
 	*) [ -n "$w" ] || w=$(grep -avE '^(#|$)|warning: host doesn.t support' "$e" | tail -1) ;;
 	esac
 	[ -n "$w" ] && printf ', "%s"' "$(cut -c1-240 <<<"$w" | tr -d '\t')"
@@ -340,6 +340,11 @@ run_system() {
 		boot "$sys" "$list" "$o" "$e"
 		t1=$(date +%s.%N)
 		printf '%s\t%s\t%s\t%.2f\t%s\n' "$rep" "$sys" "$boot_rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$list" >>"$rundir/runs.tsv"
+		if ! grep -q '^# btvm nanobenchmarks' "$o"; then
+			# Never started: the system itself is broken.  Say so for the
+			# other repetitions too instead of waiting for it again.
+			DEAD[$sys]="the guest never started: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+		fi
 		last=$(grep -E '^# [a-z0-9]+: ' "$o" | tail -1 | sed -E 's/^# ([a-z0-9]+):.*/\1/')
 		rest="" crashed=0
 		for b in $list; do
@@ -375,6 +380,10 @@ fi
 for ((rep = 1; rep <= reps; rep++)); do
 	for sys in "${sys_list[@]}"; do
 		[ -n "${RUNLIST[$sys]:-}" ] || continue
+		if [ -n "${DEAD[$sys]:-}" ]; then
+			for b in ${RUNLIST[$sys]}; do fail "$rep" "$sys" "$b" "not run" "${DEAD[$sys]}"; done
+			continue
+		fi
 		log "rep $rep/$reps: $sys:${RUNLIST[$sys]}"
 		run_system "$sys" "$rep"
 	done

@@ -29,7 +29,8 @@ struct bt {
 	struct bt_cpu cpu;       /* first: callouts get &cpu and find bt */
 	struct vm *vm;
 	struct tcache tc;
-	struct kview kv;
+	struct kview kv;         /* supervisor view (CPL 0-2) */
+	struct kview uv;         /* user view (CPL 3) */
 	struct guest_decoder dec;
 	enum bt_exit_reason exit;
 	int exc_vector;
@@ -40,11 +41,19 @@ struct bt {
 	bool unsupported;        /* the BX_ERROR is a missing feature, not a failure */
 	volatile int kicked;
 	bool want_irq_window;
-	bool single_next;        /* translate the next block one instruction long */
+	bool single_next;
+	uint64_t gs_base;        /* the view GS points at now */        /* translate the next block one instruction long */
 	struct bt_stats st;
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
+
+/* views.c: both views at once */
+void bt_views_reset(struct bt *bt, bool paging);
+void bt_views_unmap_page(struct bt *bt, uint32_t lin);
+void bt_views_protect_code(struct bt *bt, uint64_t pa);
+bool bt_views_unprotect(struct bt *bt, uint64_t pa);
+void bt_select_view(struct bt *bt);  /* GS base for the current CPL */
 
 /* translate.c */
 /* NULL when the fetch at eip faults (bt->exit = BX_EXCEPTION) or fails. */

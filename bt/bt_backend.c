@@ -104,16 +104,18 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			poll_restore(bt); /* a kick: back to the dispatcher */
 			break;
 		}
-		if (!kview_contains(&bt->kv, a)) {
+		bool user_view = kview_contains(&bt->uv, a);
+		struct kview *view = user_view ? &bt->uv : &bt->kv;
+		if (!user_view && !kview_contains(&bt->kv, a)) {
 			bt_set_error(bt, "internal error: translated code at guest EIP %#x touched host "
 				     "address %p outside the guest view", eip, (void *)a);
 			break;
 		}
-		uint32_t lin = (uint32_t)(a - bt->kv.base);
+		uint32_t lin = (uint32_t)(a - view->base);
 		bool write = (g[REG_ERR] & 2) != 0;
-		if (!bt->kv.paging) {
+		if (!view->paging) {
 			uint64_t pa = lin;
-			if (pa < bt->vm->mem.phys.size && kview_unprotect(&bt->kv, pa)) {
+			if (pa < bt->vm->mem.phys.size && bt_views_unprotect(bt, pa)) {
 				/* A write to a page with translations: drop them and
 				 * run the instruction again from a fresh translation. */
 				tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
@@ -127,7 +129,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		/* Paging: a virtual-TLB miss, a first write (D bit), a write to
 		 * code, or the guest's own #PF. */
 		struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, write ? PW_WRITE : PW_READ,
-					 c->cpl == 3, true };
+					 user_view, true };
 		struct pw_result r;
 		pw_walk(&bt->vm->mem.phys, &rq, &r);
 		if (!r.ok) {
@@ -146,14 +148,14 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 				       "there, and bt does not emulate MMIO yet", r.pa, lin, eip);
 			break;
 		}
-		if (write && kview_is_code(&bt->kv, frame)) {
-			kview_unprotect(&bt->kv, r.page_pa);
+		if (write && kview_is_code(view, frame)) {
+			bt_views_unprotect(bt, r.page_pa);
 			tcache_invalidate_page(&bt->tc, frame);
 			bt->st.smc_faults++;
-			kview_map_page(&bt->kv, lin, frame, r.writable && r.dirty);
+			kview_map_page(view, lin, frame, r.writable && r.dirty);
 			break; /* re-dispatch: the current block may be gone */
 		}
-		kview_map_page(&bt->kv, lin, frame, r.writable && (r.dirty || write));
+		kview_map_page(view, lin, frame, r.writable && (r.dirty || write));
 		bt->st.shadow_fills++;
 		return; /* retry the access where it faulted */
 	}
@@ -211,14 +213,18 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	bt->vm = vm;
 	current_bt = bt;
 	decoder_init(&bt->dec);
-	if (tcache_init(&bt->tc, err, errlen) < 0 || kview_init(&bt->kv, &vm->mem, err, errlen) < 0 ||
+	if (tcache_init(&bt->tc, err, errlen) < 0 ||
+	    kview_init(&bt->kv, &vm->mem, BTVM_KVIEW_BASE, err, errlen) < 0 ||
+	    kview_init(&bt->uv, &vm->mem, BTVM_UTVIEW_BASE, err, errlen) < 0 ||
 	    install_fault_handlers(err, errlen) < 0)
 		return -1;
-	/* GS base = the K-view: every translated memory access is gs:[ea32]. */
+	/* GS base = the view of the current CPL: every translated memory
+	 * access is gs:[ea32]. */
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)BTVM_KVIEW_BASE) < 0) {
 		snprintf(err, errlen, "bt: cannot set the GS base: %s", strerror(errno));
 		return -1;
 	}
+	bt->gs_base = BTVM_KVIEW_BASE;
 	struct bt_cpu *c = &bt->cpu;
 	c->exit_fn = (uint64_t)(uintptr_t)bt_exit;
 	c->exit_chain_fn = (uint64_t)(uintptr_t)bt_exit_chain;
@@ -339,6 +345,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		bt->exit = BX_DISPATCH;
 		bt->st.dispatches++;
 		c->last_stub = 0;
+		bt_select_view(bt);
 		bt_enter(c, b->code);
 		if (bt->exit == BX_DISPATCH && c->last_stub && !tf) {
 			prev_stub = (uint8_t *)(uintptr_t)c->last_stub - TC_STUB_LEN;
@@ -435,6 +442,7 @@ static void bt_destroy(struct vm *vm)
 		return;
 	tcache_destroy(&bt->tc);
 	kview_destroy(&bt->kv);
+	kview_destroy(&bt->uv);
 	current_bt = NULL;
 	kick_hook = NULL;
 	free(bt);

@@ -458,7 +458,7 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		c->cr0 = v | CR0_ET;
 		if ((old ^ c->cr0) & (CR0_PG | CR0_WP)) {
 			/* a new address space: empty the view, drop translations */
-			kview_reset(&bt->kv, c->cr0 & CR0_PG);
+			bt_views_reset(bt, c->cr0 & CR0_PG);
 			tcache_flush(&bt->tc);
 			return leave_to(bt, next);
 		}
@@ -474,7 +474,7 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		if (c->cr0 & CR0_PG) {
 			/* CR3 load: flush the virtual TLB (global entries too: the
 			 * SDM lets a TLB drop any entry at any time) */
-			kview_reset(&bt->kv, true);
+			bt_views_reset(bt, true);
 			tcache_flush(&bt->tc);
 			return leave_to(bt, next);
 		}
@@ -487,7 +487,7 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		uint32_t old = c->cr4;
 		c->cr4 = v;
 		if (((old ^ v) & (CR4_PSE | CR4_PGE)) && (c->cr0 & CR0_PG)) {
-			kview_reset(&bt->kv, true);
+			bt_views_reset(bt, true);
 			tcache_flush(&bt->tc);
 			return leave_to(bt, next);
 		}
@@ -604,12 +604,6 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	if (rpl > (unsigned)c->cpl) {
 		if (pop(bt, &new_esp, osz) != CONT || pop(bt, &new_ss, osz) != CONT) {
 			c->regs[R_ESP] = esp0;
-			return LEAVE;
-		}
-		if ((c->cr0 & CR0_PG) && rpl == 3) {
-			c->regs[R_ESP] = esp0;
-			bt_unsupported(bt, "IRET to ring 3 with paging on: guest user mode needs the U-view "
-				       "(issue 4), not built yet");
 			return LEAVE;
 		}
 		/* CS is checked as seen from the new privilege level */
@@ -1135,7 +1129,7 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 		if (c->cr0 & CR0_PG) {
 			/* the page's translation and any code translated through it */
 			uint32_t lin = lin_of(c, &in.ops[0]);
-			kview_unmap_page(&bt->kv, lin);
+			bt_views_unmap_page(bt, lin);
 			tcache_flush(&bt->tc);
 			return leave_to(bt, next);
 		}

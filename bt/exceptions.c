@@ -77,7 +77,7 @@ static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, boo
 			/* A write from C (a pushed frame, a string instruction) to
 			 * a frame with translations drops them, as a guest write
 			 * through the view would. */
-			if (kview_unprotect(&bt->kv, pa))
+			if (bt_views_unprotect(bt, pa))
 				tcache_invalidate_page(&bt->tc, pa >> 12);
 		}
 		lin += chunk;

@@ -51,8 +51,8 @@ int guest_mem_create(struct guest_mem *gm, uint64_t size, char *err, size_t errl
 	/* Reserve the U-view (low 4 GiB) and K-view windows. */
 	gm->uview_lo = mmap_min_addr();
 	if (!reserve(gm->uview_lo, BTVM_WINDOW_SIZE - gm->uview_lo) ||
-	    !reserve(BTVM_KVIEW_BASE, BTVM_WINDOW_SIZE)) {
-		snprintf(err, errlen, "cannot reserve the guest address windows below 8 GiB "
+	    !reserve(BTVM_KVIEW_BASE, BTVM_WINDOW_SIZE) || !reserve(BTVM_UTVIEW_BASE, BTVM_WINDOW_SIZE)) {
+		snprintf(err, errlen, "cannot reserve the guest address windows below 20 GiB "
 			 "(something is already mapped there; is btvm built as PIE?)");
 		goto fail;
 	}
@@ -81,6 +81,7 @@ void guest_mem_destroy(struct guest_mem *gm)
 	if (gm->windows_reserved) {
 		munmap((void *)gm->uview_lo, BTVM_WINDOW_SIZE - gm->uview_lo);
 		munmap((void *)BTVM_KVIEW_BASE, BTVM_WINDOW_SIZE);
+		munmap((void *)BTVM_UTVIEW_BASE, BTVM_WINDOW_SIZE);
 	}
 	if (gm->fd >= 0)
 		close(gm->fd);

@@ -16,6 +16,7 @@
 #define BTVM_UVIEW_BIAS    0x20000000ull   /* B  */
 #define BTVM_KVIEW_BASE    0x100000000ull  /* K: [4 GiB, 8 GiB) */
 #define BTVM_PHYS_BASE     0x200000000ull  /* P: [8 GiB, 8 GiB + RAM) */
+#define BTVM_UTVIEW_BASE   0x400000000ull  /* [16 GiB, 20 GiB): user view for translated CPL-3 code */
 #define BTVM_WINDOW_SIZE   0x100000000ull
 
 struct guest_mem {

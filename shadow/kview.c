@@ -17,11 +17,11 @@ static void unmap_all(struct kview *kv)
 	mmap(kv->base, BTVM_WINDOW_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
-int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen)
+int kview_init(struct kview *kv, struct guest_mem *gm, uint64_t base, char *err, size_t errlen)
 {
 	memset(kv, 0, sizeof(*kv));
 	kv->gm = gm;
-	kv->base = (uint8_t *)BTVM_KVIEW_BASE;
+	kv->base = (uint8_t *)base;
 	kv->npages = gm->phys.size >> 12;
 	kv->code_pages = calloc(kv->npages, 1);
 	kv->lin_frame = calloc(LIN_PAGES, sizeof(*kv->lin_frame));
@@ -33,7 +33,7 @@ int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen)
 	}
 	void *p = mmap(kv->base, gm->phys.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, gm->fd, 0);
 	if (p != kv->base) {
-		snprintf(err, errlen, "cannot map guest RAM into the K-view: %s", strerror(errno));
+		snprintf(err, errlen, "cannot map guest RAM into a guest view: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -46,7 +46,9 @@ struct kview {
 	uint64_t protects, unprotects, fills, resets;
 };
 
-int kview_init(struct kview *kv, struct guest_mem *gm, char *err, size_t errlen);
+/* base: BTVM_KVIEW_BASE for the supervisor view, BTVM_UTVIEW_BASE for the
+ * user view (only pages the guest lets CPL 3 touch are mapped there). */
+int kview_init(struct kview *kv, struct guest_mem *gm, uint64_t base, char *err, size_t errlen);
 void kview_destroy(struct kview *kv);
 /* Empties the view and sets its mode; paging off maps RAM identity again.
  * Forgets every code protection (the caller flushes the translations). */

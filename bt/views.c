@@ -1,0 +1,56 @@
+/* The two guest views the translated code reaches through GS: the K-view
+ * while the guest runs at CPL 0-2, the U-view at CPL 3 (where only pages
+ * the guest's tables give to user mode get mapped, so a user access to a
+ * supervisor page faults in the host and becomes the guest's #PF).  Every
+ * change of the virtual TLB applies to both. */
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+#include "bt/bt.h"
+
+void bt_views_reset(struct bt *bt, bool paging)
+{
+	kview_reset(&bt->kv, paging);
+	kview_reset(&bt->uv, paging);
+}
+
+void bt_views_unmap_page(struct bt *bt, uint32_t lin)
+{
+	kview_unmap_page(&bt->kv, lin);
+	kview_unmap_page(&bt->uv, lin);
+}
+
+void bt_views_protect_code(struct bt *bt, uint64_t pa)
+{
+	kview_protect_code(&bt->kv, pa);
+	kview_protect_code(&bt->uv, pa);
+}
+
+bool bt_views_unprotect(struct bt *bt, uint64_t pa)
+{
+	bool a = kview_unprotect(&bt->kv, pa);
+	bool b = kview_unprotect(&bt->uv, pa);
+	return a || b;
+}
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+/* WRGSBASE when the kernel enabled it for user space (Linux >= 5.9 with
+ * CR4.FSGSBASE; measured here), else arch_prctl. */
+void bt_select_view(struct bt *bt)
+{
+	static int fsgsbase = -1;
+	uint64_t base = (uint64_t)(uintptr_t)(bt->cpu.cpl == 3 ? bt->uv.base : bt->kv.base);
+	if (base == bt->gs_base)
+		return;
+	if (fsgsbase < 0)
+		fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	if (fsgsbase)
+		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
+	bt->gs_base = base;
+}
