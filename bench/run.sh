@@ -24,7 +24,7 @@ BENCHES=(syscall in cr3 ptemod pgfault divzero callret clisti pushfpopf irq ctxs
 ALL_SYSTEMS=(native btvm-bt btvm-kvm qemu-kvm qemu-tcg bochs)
 # What each benchmark asks of the host's KVM beyond flat 32-bit protected
 # mode (the `btvm probe --accel kvm --needs` vocabulary; see nano.c).
-declare -A NEEDS=([syscall]=iret [in]=none [cr3]=paging [ptemod]=paging [pgfault]=iret,paging
+declare -A NEEDS=([syscall]=iret [in]=none [cr3]=paging [ptemod]=paging [pgfault]="iret,paging"
 	[divzero]=iret [callret]=none [clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
 NATIVE_OK=" syscall callret pushfpopf "
 
@@ -296,6 +296,7 @@ boot() {
 	to=$(timeout_for "$sys")
 	case "$sys" in
 	native)
+		# shellcheck disable=SC2086 # one argument per benchmark
 		timeout "$to" "$NATIVE" ms="$ms" $list >"$o" 2>"$e" </dev/null; boot_rc=$? ;;
 	btvm-bt | btvm-kvm)
 		timeout $((to + 15)) "$BTVM" run --accel "${sys#btvm-}" --mem 128M --serial stdio --timeout "$to" \
@@ -354,11 +355,11 @@ run_system() {
 					"$(sed -E 's/.*ns_per_iter=([0-9.]+).*/\1/' <<<"$line")" \
 					"$(sed -E 's/.*iters=([0-9]+).*/\1/' <<<"$line")" >>"$SAMPLES"
 			elif line=$(grep -E "^BENCH-FAIL $b " "$o" | tail -1) && [ -n "$line" ]; then
-				fail "$rep" "$sys" "$b" "check failed" "the guest's sanity check failed: ${line#BENCH-FAIL $b }"
+				fail "$rep" "$sys" "$b" "check failed" "the guest's sanity check failed: ${line#"BENCH-FAIL $b "}"
 			elif [ -z "$last" ]; then
-				fail "$rep" "$sys" "$b" "$(ended $boot_rc)" "the run ended before the first benchmark: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+				fail "$rep" "$sys" "$b" "$(ended "$boot_rc")" "the run ended before the first benchmark: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
 			elif [ "$b" = "$last" ]; then
-				fail "$rep" "$sys" "$b" "$(ended $boot_rc)" "the run ended in this benchmark: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+				fail "$rep" "$sys" "$b" "$(ended "$boot_rc")" "the run ended in this benchmark: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
 				crashed=1
 			elif [ $crashed = 1 ]; then
 				rest+=" $b"
