@@ -342,6 +342,8 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		if (prev_stub && !(mode & TM_SINGLE) && prev_mode == mode && prev_gen == bt->tc.generation)
 			tcache_chain(&bt->tc, prev_stub, b);
 		prev_stub = NULL;
+		tcache_ibl_add(&bt->tc, b);
+		c->lookup = (uint64_t)(uintptr_t)bt->tc.ibl[c->cpl == 3];
 		bt->exit = BX_DISPATCH;
 		bt->st.dispatches++;
 		c->last_stub = 0;

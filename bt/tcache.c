@@ -27,6 +27,18 @@ int tcache_init(struct tcache *tc, char *err, size_t errlen)
 	tc->code_end = tc->code + TC_CODE_BYTES;
 	tc->links = calloc((size_t)TC_MAX_BLOCKS * 4, sizeof(*tc->links));
 	tc->emul = calloc(TC_MAX_EMUL, sizeof(*tc->emul));
+	for (int i = 0; i < 2; i++) {
+		tc->ibl[i] = calloc(1u << TC_IBL_BITS, sizeof(struct tc_ibl_entry));
+		if (!tc->ibl[i]) {
+			snprintf(err, errlen, "out of memory for the translation cache");
+			return -1;
+		}
+		/* eip 1 never starts a block we look up with eip&mask = 0 ... an
+		 * entry with code == NULL must never match: use an odd eip that
+		 * cannot equal its own index */
+		for (uint32_t j = 0; j < (1u << TC_IBL_BITS); j++)
+			tc->ibl[i][j].eip = j ^ 0x80000001u;
+	}
 	tc->code_top = tc->code;
 	tc->blocks = calloc(TC_MAX_BLOCKS, sizeof(*tc->blocks));
 	tc->off_pool = calloc((size_t)TC_MAX_BLOCKS * 8, sizeof(uint16_t));
@@ -44,6 +56,8 @@ void tcache_destroy(struct tcache *tc)
 		munmap(tc->poll, TC_CODE_BYTES + 4096);
 	free(tc->links);
 	free(tc->emul);
+	free(tc->ibl[0]);
+	free(tc->ibl[1]);
 	free(tc->blocks);
 	free(tc->off_pool);
 	free(tc->len_pool);
@@ -56,6 +70,11 @@ void tcache_flush(struct tcache *tc)
 	tc->n_blocks = 0;
 	tc->n_links = 0;
 	tc->n_emul = 0;
+	for (int i = 0; i < 2; i++)
+		for (uint32_t j = 0; j < (1u << TC_IBL_BITS); j++) {
+			tc->ibl[i][j].eip = j ^ 0x80000001u;
+			tc->ibl[i][j].code = NULL;
+		}
 	tc->pool_top = 0;
 	tc->code_top = tc->code;
 	tc->flushes++;
@@ -129,6 +148,13 @@ unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
 				for (struct tc_link *l = b->incoming; l; l = l->next)
 					tc_stub_bytes(l->stub, b->eip);
 				b->incoming = NULL;
+				for (int t = 0; t < 2; t++) {
+					struct tc_ibl_entry *ie = &tc->ibl[t][b->eip & ((1u << TC_IBL_BITS) - 1)];
+					if (ie->code == b->code) {
+						ie->eip = (b->eip & ((1u << TC_IBL_BITS) - 1)) ^ 0x80000001u;
+						ie->code = NULL;
+					}
+				}
 				*pp = b->next;
 				n++;
 			} else {
@@ -169,4 +195,13 @@ int tcache_keep_insn(struct tcache *tc, const struct insn *in)
 		return -1;
 	tc->emul[tc->n_emul] = *in;
 	return (int)tc->n_emul++;
+}
+
+void tcache_ibl_add(struct tcache *tc, struct bt_block *b)
+{
+	if (b->mode & 1u) /* TM_SINGLE blocks are not reached inline */
+		return;
+	struct tc_ibl_entry *ie = &tc->ibl[(b->mode >> 1) & 1][b->eip & ((1u << TC_IBL_BITS) - 1)];
+	ie->eip = b->eip;
+	ie->code = b->code;
 }

@@ -48,7 +48,17 @@ struct bt_block {
 	bool valid;
 };
 
+/* The indirect-branch lookup table translated code probes inline (one per
+ * translation mode that can be chained: CPL 0 and CPL 3). */
+#define TC_IBL_BITS 16
+struct tc_ibl_entry {
+	uint32_t eip;
+	uint32_t pad;
+	const uint8_t *code;
+};
+
 struct tcache {
+	struct tc_ibl_entry *ibl[2];
 	uint8_t *poll;              /* the safepoint page every block reads first */
 	uint8_t *code, *code_end, *code_top;
 	struct tc_link *links;
@@ -78,6 +88,8 @@ struct bt_block *tcache_find_pc(struct tcache *tc, const void *pc);
 /* Keep a decoded instruction for its emulation callout; returns its
  * index, or -1 when the pool is full (the translator flushes first). */
 int tcache_keep_insn(struct tcache *tc, const struct insn *in);
+/* Remember block b in the inline lookup table of its mode. */
+void tcache_ibl_add(struct tcache *tc, struct bt_block *b);
 /* Patch the direct exit stub that starts at `stub` to jump into b. */
 void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b);
 /* Invalidate every block that covers physical page pg.  Returns how many. */

@@ -78,8 +78,37 @@ static void emit_poll(struct emit *e, const uint8_t *poll)
 	b1(e, 0x44); b1(e, 0x8A); b1(e, 0x2D); b4(e, (uint32_t)rel);
 }
 
-/* mov [r15+CPU_OFF_EIP], r13d ; jmp [r15+CPU_OFF_EXIT_FN] */
+/* An indirect exit with the target EIP in r13d: probe the lookup table
+ * inline and jump to the block on a hit, to the dispatcher on a miss —
+ * without touching the guest's flags (no pushfq/popfq: mov, movzx, lea,
+ * not, xchg and jrcxz only; R8 is translator scratch):
+ *   movzx r14d,r13w ; lea r14,[r14+r14] ; mov r8,[r15+LOOKUP]
+ *   lea r14,[r8+r14*8]                  ; &table[eip & 0xffff]
+ *   mov r8d,[r14] ; not r8d ; lea r8d,[r13+r8+1]   ; r8 = eip - entry.eip
+ *   xchg rcx,r8 ; jrcxz hit ; xchg rcx,r8
+ *   mov [r15+EIP],r13d ; jmp [r15+EXIT_FN]           ; miss
+ *   hit: xchg rcx,r8 ; jmp [r14+8] */
+static void emit_exit_r13_slow(struct emit *e);
 static void emit_exit_r13(struct emit *e)
+{
+	_Static_assert(TC_IBL_BITS == 16, "movzx r14d,r13w indexes 16 bits");
+	b1(e, 0x45); b1(e, 0x0F); b1(e, 0xB7); b1(e, 0xF5);                      /* movzx r14d,r13w */
+	b1(e, 0x4F); b1(e, 0x8D); b1(e, 0x34); b1(e, 0x36);                      /* lea r14,[r14+r14] */
+	b1(e, 0x4D); b1(e, 0x8B); b1(e, 0x47); b1(e, CPU_OFF_LOOKUP);            /* mov r8,[r15+LOOKUP] */
+	b1(e, 0x4F); b1(e, 0x8D); b1(e, 0x34); b1(e, 0xF0);                      /* lea r14,[r8+r14*8] */
+	b1(e, 0x45); b1(e, 0x8B); b1(e, 0x06);                                   /* mov r8d,[r14] */
+	b1(e, 0x41); b1(e, 0xF7); b1(e, 0xD0);                                   /* not r8d */
+	b1(e, 0x47); b1(e, 0x8D); b1(e, 0x44); b1(e, 0x05); b1(e, 0x01);         /* lea r8d,[r13+r8+1] */
+	b1(e, 0x4C); b1(e, 0x87); b1(e, 0xC1);                                   /* xchg rcx,r8 */
+	b1(e, 0xE3); b1(e, 3 + 8);                                               /* jrcxz hit */
+	b1(e, 0x4C); b1(e, 0x87); b1(e, 0xC1);                                   /* xchg rcx,r8 */
+	emit_exit_r13_slow(e);                                                   /* 8 bytes */
+	b1(e, 0x4C); b1(e, 0x87); b1(e, 0xC1);                                   /* hit: xchg rcx,r8 */
+	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x66); b1(e, 8);                         /* jmp [r14+8] */
+}
+
+/* mov [r15+CPU_OFF_EIP], r13d ; jmp [r15+CPU_OFF_EXIT_FN] */
+static void emit_exit_r13_slow(struct emit *e)
 {
 	b1(e, 0x45); b1(e, 0x89); b1(e, 0x6F); b1(e, CPU_OFF_EIP);
 	b1(e, 0x41); b1(e, 0xFF); b1(e, 0x67); b1(e, CPU_OFF_EXIT_FN);
