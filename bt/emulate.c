@@ -195,6 +195,18 @@ static void set_arith(struct bt_cpu *c, uint32_t f)
 
 /* ---------------------------------------------------------------- handlers */
 
+/* A device access may arm a timer earlier than the host timer is set for
+ * (the run loop arms it only between runs, and bt handles I/O without
+ * leaving): move the host timer forward so the tick arrives in time. */
+static void rearm_host_timer(struct vm *vm)
+{
+	uint64_t d = timerq_next_deadline(&vm->tq);
+	if (vm->timeout_deadline < d)
+		d = vm->timeout_deadline;
+	if (d < vm->host_timer_armed)
+		kick_arm(vm, d);
+}
+
 static int raise_at(struct bt *bt, uint32_t eip, int vector, bool has_err, uint32_t err)
 {
 	bt->cpu.eip = eip;
@@ -231,6 +243,7 @@ static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t ne
 		io_bus_access(&vm->pio, port, data, size, true);
 		vm->stats.io_writes++;
 	}
+	rearm_host_timer(vm);
 	/* Stop, or an interrupt the access raised that the guest can take
 	 * now: back to the dispatcher, since chained code would not look. */
 	c->irq_pend = pic_intr_pending(&vm->pic);
@@ -325,8 +338,10 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 			bt_set_error(bt, "internal: string instruction not handled");
 			return LEAVE;
 		}
-		if (!rep)
+		if (!rep) {
+			rearm_host_timer(vm);
 			return CONT;
+		}
 		*ecx = (*ecx & ~amask) | ((*ecx - 1) & amask);
 		bool cmp = zi->mnemonic == ZYDIS_MNEMONIC_SCASB || zi->mnemonic == ZYDIS_MNEMONIC_SCASW ||
 			   zi->mnemonic == ZYDIS_MNEMONIC_SCASD || zi->mnemonic == ZYDIS_MNEMONIC_CMPSB ||
@@ -1130,7 +1145,8 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 			/* the page's translation and any code translated through it */
 			uint32_t lin = lin_of(c, &in.ops[0]);
 			bt_views_unmap_page(bt, lin);
-			tcache_flush(&bt->tc);
+			/* code translated through that page may now sit elsewhere */
+			tcache_invalidate_lin(&bt->tc, lin >> 12);
 			return leave_to(bt, next);
 		}
 		return CONT;

@@ -27,6 +27,12 @@ int tcache_init(struct tcache *tc, char *err, size_t errlen)
 	tc->code_end = tc->code + TC_CODE_BYTES;
 	tc->links = calloc((size_t)TC_MAX_BLOCKS * 4, sizeof(*tc->links));
 	tc->emul = calloc(TC_MAX_EMUL, sizeof(*tc->emul));
+	tc->ibl_used = calloc(TC_MAX_BLOCKS, sizeof(*tc->ibl_used));
+	tc->hash_used = calloc(TC_MAX_BLOCKS, sizeof(*tc->hash_used));
+	if (!tc->ibl_used || !tc->hash_used) {
+		snprintf(err, errlen, "out of memory for the translation cache");
+		return -1;
+	}
 	for (int i = 0; i < 2; i++) {
 		tc->ibl[i] = calloc(1u << TC_IBL_BITS, sizeof(struct tc_ibl_entry));
 		if (!tc->ibl[i]) {
@@ -58,6 +64,8 @@ void tcache_destroy(struct tcache *tc)
 	free(tc->emul);
 	free(tc->ibl[0]);
 	free(tc->ibl[1]);
+	free(tc->ibl_used);
+	free(tc->hash_used);
 	free(tc->blocks);
 	free(tc->off_pool);
 	free(tc->len_pool);
@@ -66,15 +74,19 @@ void tcache_destroy(struct tcache *tc)
 
 void tcache_flush(struct tcache *tc)
 {
-	memset(tc->hash, 0, sizeof(tc->hash));
+	/* Clear only what was used since the last flush (a flush per CR3
+	 * load must not cost megabytes of memset). */
+	for (uint32_t i = 0; i < tc->n_blocks; i++)
+		tc->hash[tc->hash_used[i]] = NULL;
 	tc->n_blocks = 0;
 	tc->n_links = 0;
 	tc->n_emul = 0;
-	for (int i = 0; i < 2; i++)
-		for (uint32_t j = 0; j < (1u << TC_IBL_BITS); j++) {
-			tc->ibl[i][j].eip = j ^ 0x80000001u;
-			tc->ibl[i][j].code = NULL;
-		}
+	for (uint32_t k = 0; k < tc->n_ibl_used; k++) {
+		uint32_t t = tc->ibl_used[k] >> 16, j = tc->ibl_used[k] & 0xffff;
+		tc->ibl[t][j].eip = j ^ 0x80000001u;
+		tc->ibl[t][j].code = NULL;
+	}
+	tc->n_ibl_used = 0;
 	tc->pool_top = 0;
 	tc->code_top = tc->code;
 	tc->flushes++;
@@ -111,6 +123,7 @@ void tcache_commit(struct tcache *tc, struct bt_block *b, size_t code_len)
 	tc->n_blocks++;
 	b->valid = true;
 	unsigned h = hash_of(b->eip, b->mode);
+	tc->hash_used[tc->n_blocks - 1] = h;
 	b->next = tc->hash[h];
 	tc->hash[h] = b;
 	tc->translated_blocks++;
@@ -136,33 +149,53 @@ struct bt_block *tcache_find_pc(struct tcache *tc, const void *pc)
 	return NULL;
 }
 
+static void unlink_block(struct tcache *tc, struct bt_block *b)
+{
+	unsigned h = hash_of(b->eip, b->mode);
+	for (struct bt_block **pp = &tc->hash[h]; *pp; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	b->valid = false;
+	/* undo the chains into it: those stubs exit again */
+	for (struct tc_link *l = b->incoming; l; l = l->next)
+		tc_stub_bytes(l->stub, b->eip);
+	b->incoming = NULL;
+	for (int t = 0; t < 2; t++) {
+		struct tc_ibl_entry *ie = &tc->ibl[t][b->eip & ((1u << TC_IBL_BITS) - 1)];
+		if (ie->code == b->code) {
+			ie->eip = (b->eip & ((1u << TC_IBL_BITS) - 1)) ^ 0x80000001u;
+			ie->code = NULL;
+		}
+	}
+	tc->invalidations++;
+}
+
+/* O(blocks in the cache), not O(hash buckets). */
 unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
 {
 	unsigned n = 0;
-	for (unsigned h = 0; h < (1u << TC_HASH_BITS); h++) {
-		for (struct bt_block **pp = &tc->hash[h]; *pp;) {
-			struct bt_block *b = *pp;
-			if (b->page0 == pg || b->page1 == pg) {
-				b->valid = false;
-				/* undo the chains into it: those stubs exit again */
-				for (struct tc_link *l = b->incoming; l; l = l->next)
-					tc_stub_bytes(l->stub, b->eip);
-				b->incoming = NULL;
-				for (int t = 0; t < 2; t++) {
-					struct tc_ibl_entry *ie = &tc->ibl[t][b->eip & ((1u << TC_IBL_BITS) - 1)];
-					if (ie->code == b->code) {
-						ie->eip = (b->eip & ((1u << TC_IBL_BITS) - 1)) ^ 0x80000001u;
-						ie->code = NULL;
-					}
-				}
-				*pp = b->next;
-				n++;
-			} else {
-				pp = &b->next;
-			}
+	for (uint32_t i = 0; i < tc->n_blocks; i++) {
+		struct bt_block *b = &tc->blocks[i];
+		if (b->valid && (b->page0 == pg || b->page1 == pg)) {
+			unlink_block(tc, b);
+			n++;
 		}
 	}
-	tc->invalidations += n;
+	return n;
+}
+
+unsigned tcache_invalidate_lin(struct tcache *tc, uint32_t lpn)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < tc->n_blocks; i++) {
+		struct bt_block *b = &tc->blocks[i];
+		if (b->valid && (b->lpage0 == lpn || b->lpage1 == lpn)) {
+			unlink_block(tc, b);
+			n++;
+		}
+	}
 	return n;
 }
 
@@ -201,7 +234,15 @@ void tcache_ibl_add(struct tcache *tc, struct bt_block *b)
 {
 	if (b->mode & 1u) /* TM_SINGLE blocks are not reached inline */
 		return;
-	struct tc_ibl_entry *ie = &tc->ibl[(b->mode >> 1) & 1][b->eip & ((1u << TC_IBL_BITS) - 1)];
+	uint32_t t = (b->mode >> 1) & 1, j = b->eip & ((1u << TC_IBL_BITS) - 1);
+	struct tc_ibl_entry *ie = &tc->ibl[t][j];
+	if (ie->code == b->code)
+		return;
+	if (!ie->code) {
+		if (tc->n_ibl_used == TC_MAX_BLOCKS)
+			return; /* full until the next flush: misses go to the dispatcher */
+		tc->ibl_used[tc->n_ibl_used++] = t << 16 | j;
+	}
 	ie->eip = b->eip;
 	ie->code = b->code;
 }

@@ -38,6 +38,7 @@ struct bt_block {
 	uint32_t mode;
 	uint32_t guest_len;         /* bytes of guest code covered */
 	uint32_t page0, page1;      /* physical pages covered (page1 may equal page0) */
+	uint32_t lpage0, lpage1;    /* the linear pages they were reached through */
 	uint8_t *code;
 	uint32_t code_len;
 	uint16_t n_insns;
@@ -59,6 +60,9 @@ struct tc_ibl_entry {
 
 struct tcache {
 	struct tc_ibl_entry *ibl[2];
+	uint32_t *ibl_used;          /* entries set since the last flush (mode << 16 | index) */
+	uint32_t n_ibl_used;
+	uint32_t *hash_used;         /* hash buckets used since the last flush */
 	uint8_t *poll;              /* the safepoint page every block reads first */
 	uint8_t *code, *code_end, *code_top;
 	struct tc_link *links;
@@ -94,4 +98,6 @@ void tcache_ibl_add(struct tcache *tc, struct bt_block *b);
 void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b);
 /* Invalidate every block that covers physical page pg.  Returns how many. */
 unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg);
+/* ... or linear page lpn (INVLPG). */
+unsigned tcache_invalidate_lin(struct tcache *tc, uint32_t lpn);
 #endif

@@ -809,6 +809,8 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->host_off[b->n_insns] = (uint16_t)(e.p - b->code);
 	b->guest_len = pc - eip;
+	b->lpage0 = eip >> 12;
+	b->lpage1 = (pc - 1) >> 12;
 	tcache_commit(tc, b, (size_t)(e.p - b->code));
 	bt_views_protect_code(bt, (uint64_t)b->page0 << 12);
 	bt_views_protect_code(bt, (uint64_t)b->page1 << 12);

@@ -27,7 +27,8 @@ int kview_init(struct kview *kv, struct guest_mem *gm, uint64_t base, char *err,
 	kv->lin_frame = calloc(LIN_PAGES, sizeof(*kv->lin_frame));
 	kv->lin_writable = calloc(LIN_PAGES, 1);
 	kv->rmap = calloc(kv->npages, sizeof(*kv->rmap));
-	if (!kv->code_pages || !kv->lin_frame || !kv->lin_writable || !kv->rmap) {
+	kv->mapped_list = calloc(KVIEW_MAX_MAPPED, sizeof(*kv->mapped_list));
+	if (!kv->code_pages || !kv->lin_frame || !kv->lin_writable || !kv->rmap || !kv->mapped_list) {
 		snprintf(err, errlen, "out of memory for the shadow MMU");
 		return -1;
 	}
@@ -47,6 +48,7 @@ void kview_destroy(struct kview *kv)
 	free(kv->lin_frame);
 	free(kv->lin_writable);
 	free(kv->rmap);
+	free(kv->mapped_list);
 	memset(kv, 0, sizeof(*kv));
 }
 
@@ -55,10 +57,17 @@ void kview_reset(struct kview *kv, bool paging)
 	unmap_all(kv);
 	memset(kv->code_pages, 0, kv->npages);
 	if (kv->paging) {
-		memset(kv->lin_frame, 0, LIN_PAGES * sizeof(*kv->lin_frame));
-		memset(kv->lin_writable, 0, LIN_PAGES);
-		memset(kv->rmap, 0, kv->npages * sizeof(*kv->rmap));
+		/* Only what was mapped since the last reset needs clearing: a
+		 * CR3 load costs what the last address space used, not 4 GiB. */
+		for (uint32_t i = 0; i < kv->n_list; i++) {
+			uint32_t lpn = kv->mapped_list[i];
+			if (kv->lin_frame[lpn])
+				memset(&kv->rmap[kv->lin_frame[lpn] - 1], 0, sizeof(kv->rmap[0]));
+			kv->lin_frame[lpn] = 0;
+			kv->lin_writable[lpn] = 0;
+		}
 	}
+	kv->n_list = 0;
 	kv->n_mapped = 0;
 	kv->paging = paging;
 	kv->resets++;
@@ -108,7 +117,7 @@ void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writabl
 		return;
 	if (kv->lin_frame[lpn] && kv->lin_frame[lpn] - 1 != frame)
 		kview_unmap_page(kv, lin);
-	if (kv->n_mapped >= KVIEW_MAX_MAPPED) {
+	if (kv->n_mapped >= KVIEW_MAX_MAPPED || kv->n_list >= KVIEW_MAX_MAPPED) {
 		/* Stay within the host's vm.max_map_count: drop everything, as
 		 * a TLB would, and refill on demand.  Code protections are
 		 * re-established from code_pages as pages are mapped again. */
@@ -130,6 +139,8 @@ void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writabl
 	if (!kv->lin_frame[lpn]) {
 		kv->n_mapped++;
 		rmap_add(kv, frame, lpn);
+		if (kv->n_list < KVIEW_MAX_MAPPED)
+			kv->mapped_list[kv->n_list++] = lpn;
 	}
 	kv->lin_frame[lpn] = frame + 1;
 	kv->lin_writable[lpn] = writable;

@@ -43,6 +43,8 @@ struct kview {
 	uint8_t *lin_writable;        /* paging: per linear page, mapped writable */
 	struct kview_rmap *rmap;      /* paging: per frame */
 	uint32_t n_mapped;
+	uint32_t *mapped_list;        /* paging: linear pages mapped since the last reset */
+	uint32_t n_list;
 	uint64_t protects, unprotects, fills, resets;
 };
 
