@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 		alarm(0);
 		fz_canon(c, &res, scratch, init, put, stdout);
 	}
+	fputs("done\n", stdout);
 	fflush(stdout);
 	return 0;
 }

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Differential fuzzing: translated guest code (btvm --accel bt) against the
+# real CPU (a 32-bit host process), or against QEMU (--ref qemu).  See
+# tests/fuzz/README.md.
+#
+# run-fuzz.sh [--seeds A-B] [--len N] [--btvm PATH] [--keep DIR] [--bin DIR]
+#             [--batch K] [--jobs J] [--skip LIST] [--ref cpu|qemu] [--qemu PATH]
+#             [--quiet]
+#
+# Prints one "FAIL seed S ..." line per mismatch (followed, unless --quiet,
+# by the disassembly of the sequence and the diff), then "N passed, M
+# failed" alone on a line.  Exits 0 when nothing failed, 1 when something
+# did, 2 on bad usage or a broken set-up.
+set -u
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+seeds=1-100
+len=32
+btvm=
+keep=
+bin=
+batch=100
+jobs=1
+skip=
+ref=cpu
+qemu=qemu-system-i386
+quiet=0
+
+usage() {
+	sed -n '6,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seeds) seeds=${2:?}; shift 2 ;;
+	--len) len=${2:?}; shift 2 ;;
+	--btvm) btvm=${2:?}; shift 2 ;;
+	--keep) keep=${2:?}; shift 2 ;;
+	--bin) bin=${2:?}; shift 2 ;;
+	--batch) batch=${2:?}; shift 2 ;;
+	--jobs) jobs=${2:?}; shift 2 ;;
+	--skip) skip=${2:?}; shift 2 ;;
+	--ref) ref=${2:?}; shift 2 ;;
+	--qemu) qemu=${2:?}; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	-h|--help) usage ;;
+	*) echo "run-fuzz.sh: unknown option '$1'" >&2; usage ;;
+	esac
+done
+
+case $seeds in
+*-*) first=${seeds%-*}; last=${seeds#*-} ;;
+*) first=$seeds; last=$seeds ;;
+esac
+for v in "$first" "$last" "$len" "$batch" "$jobs"; do
+	case $v in ''|*[!0-9]*) echo "run-fuzz.sh: '$v' is not a number" >&2; exit 2 ;; esac
+done
+[ "$last" -ge "$first" ] && [ "$batch" -ge 1 ] && [ "$jobs" -ge 1 ] || usage
+case $ref in cpu|qemu) ;; *) echo "run-fuzz.sh: --ref cpu or qemu" >&2; exit 2 ;; esac
+
+# The built programs: --bin, or the usual build directory.
+if [ -z "$bin" ]; then
+	bin=$here/../../build/tests/fuzz
+fi
+gen=$bin/fuzzgen
+native=$bin/fuzz-native
+guest=$bin/fuzz-guest.bin
+[ -n "$btvm" ] || btvm=$bin/../../btvm
+for f in "$gen" "$guest" "$btvm"; do
+	[ -x "$f" ] || [ -f "$f" ] || { echo "run-fuzz.sh: $f is missing (build it, or pass --bin/--btvm)" >&2; exit 2; }
+done
+if [ "$ref" = cpu ]; then
+	[ -x "$native" ] || { echo "run-fuzz.sh: $native is missing" >&2; exit 2; }
+else
+	command -v "$qemu" >/dev/null || { echo "run-fuzz.sh: no $qemu" >&2; exit 2; }
+fi
+genflags=()
+[ -n "$skip" ] && genflags+=(--skip "$skip")
+[ "$ref" = qemu ] && genflags+=(--priv)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/btvm-fuzz.XXXXXX") || exit 2
+trap 'rm -rf "$work"' EXIT
+[ -n "$keep" ] && mkdir -p "$keep"
+
+# run_ref PACK OUT: the reference output
+run_ref() {
+	if [ "$ref" = cpu ]; then
+		"$native" "$1" > "$2" 2>&1
+	else
+		cat "$guest" "$1" > "$1.img"
+		timeout 120 "$qemu" -accel tcg -kernel "$1.img" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+			-serial stdio -display none -nodefaults -no-reboot -m 128 < /dev/null > "$2" 2>&1
+		tr -d '\r' < "$2" > "$2.t" && mv "$2.t" "$2"
+	fi
+}
+# run_bt PACK OUT ERR: btvm's output; returns btvm's status
+run_bt() {
+	cat "$guest" "$1" > "$1.img"
+	timeout 150 "$btvm" run --accel bt --flat=0x100000 --serial stdio --timeout 120 "$1.img" \
+		< /dev/null > "$2" 2> "$3"
+	local rc=$?
+	tr -d '\r' < "$2" > "$2.t" && mv "$2.t" "$2"
+	return $rc
+}
+
+# compare REF BT: prints "SEED diff" or "SEED missing" for each case whose
+# result text differs from the reference, or that btvm never printed
+compare() {
+	awk '
+	FNR == 1 { file++ }
+	/^case / { seed = $2; cur = ""; next }
+	/^end$/ { if (seed != "") { if (file == 1) { ref[seed] = cur; order[++n] = seed } else got[seed] = cur }; seed = ""; next }
+	seed != "" { cur = cur $0 "\n" }
+	END { for (i = 1; i <= n; i++) { s = order[i]; if (!(s in got)) print s, "missing"; else if (got[s] != ref[s]) print s, "diff" } }
+	' "$1" "$2"
+}
+
+# one_case SEED DIR: runs one seed alone; leaves DIR/{ref,bt,err}.out and
+# DIR/raw.bin
+one_case() {
+	local s=$1 d=$2
+	mkdir -p "$d"
+	"$gen" --seed "$s" --count 1 --len "$len" "${genflags[@]}" --out "$d/pack.bin" || return 2
+	"$gen" --seed "$s" --len "$len" "${genflags[@]}" --raw "$d/raw.bin" || return 2
+	run_ref "$d/pack.bin" "$d/ref.out"
+	run_bt "$d/pack.bin" "$d/bt.out" "$d/err.out"
+	echo $? > "$d/rc"
+}
+
+case_text() { # FILE SEED
+	awk -v s="$2" '/^case /{p = ($2 == s)} p {print} /^end$/{p = 0}' "$1"
+}
+
+report() { # SEED DIR ALONE_FAILS
+	local s=$1 d=$2 alone=$3 why
+	local bterr
+	bterr=$(grep -m1 '^btvm:' "$d/err.out" | grep -v 'guest state' || true)
+	[ -z "$bterr" ] && bterr=$(grep -m1 'bt backend' "$d/err.out" || true)
+	if [ "$alone" = 0 ]; then
+		why="fails only in its batch (passes alone): state left by an earlier case?"
+	elif ! grep -q "^case $s\$" "$d/bt.out"; then
+		why="no result from btvm (status $(cat "$d/rc"))${bterr:+: $bterr}"
+	else
+		why=$(diff <(case_text "$d/ref.out" "$s") <(case_text "$d/bt.out" "$s") | grep -m1 '^>' | cut -c3-)
+		why="first difference: ${why:-?}"
+	fi
+	echo "FAIL seed $s (len $len): $why"
+	if [ "$quiet" = 0 ]; then
+		objdump -D -b binary -m i386 -M intel --adjust-vma=0x01010000 "$d/raw.bin" | tail -n +8 | sed 's/^/    /'
+		echo "    --- $ref (reference)  +++ bt"
+		diff -u <(case_text "$d/ref.out" "$s") <(case_text "$d/bt.out" "$s") | tail -n +3 | sed 's/^/    /'
+		[ -n "$bterr" ] && sed 's/^/    /' "$d/err.out" | head -8
+	fi
+	if [ -n "$keep" ]; then
+		mkdir -p "$keep/seed-$s"
+		cp "$d"/* "$keep/seed-$s/" 2>/dev/null
+		objdump -D -b binary -m i386 -M intel --adjust-vma=0x01010000 "$d/raw.bin" > "$keep/seed-$s/disasm.txt"
+	fi
+}
+
+# run_chunk A B OUTDIR: runs seeds A..B in batches; writes OUTDIR/{pass,fail,log}
+run_chunk() {
+	local a=$1 b=$2 o=$3 s n pass=0 fail=0
+	mkdir -p "$o"
+	: > "$o/log"
+	s=$a
+	while [ "$s" -le "$b" ]; do
+		n=$batch
+		[ $((s + n - 1)) -gt "$b" ] && n=$((b - s + 1))
+		local bd=$o/batch
+		rm -rf "$bd"
+		mkdir -p "$bd"
+		if ! "$gen" --seed "$s" --count "$n" --len "$len" "${genflags[@]}" --out "$bd/pack.bin"; then
+			echo "FAIL seeds $s-$((s + n - 1)): the generator failed" >> "$o/log"
+			fail=$((fail + n))
+			s=$((s + n))
+			continue
+		fi
+		run_ref "$bd/pack.bin" "$bd/ref.out"
+		run_bt "$bd/pack.bin" "$bd/bt.out" "$bd/err.out"
+		# Every case that differs, or that btvm did not reach (it
+		# stopped at an earlier case), is run again alone.  A case
+		# missing from the batch that passes alone is a pass.
+		local nbad=0 f kind
+		while read -r f kind; do
+			[ -n "$f" ] || continue
+			local cd=$o/case-$f
+			rm -rf "$cd"
+			one_case "$f" "$cd"
+			if [ -n "$(compare "$cd/ref.out" "$cd/bt.out")" ]; then
+				report "$f" "$cd" 1 >> "$o/log"
+				nbad=$((nbad + 1))
+			elif [ "$kind" = diff ] && [ "$n" -gt 1 ]; then
+				report "$f" "$cd" 0 >> "$o/log"
+				nbad=$((nbad + 1))
+			fi
+			rm -rf "$cd"
+		done < <(compare "$bd/ref.out" "$bd/bt.out")
+		fail=$((fail + nbad))
+		pass=$((pass + n - nbad))
+		s=$((s + n))
+	done
+	echo "$pass" > "$o/pass"
+	echo "$fail" > "$o/fail"
+}
+
+total=$((last - first + 1))
+[ "$jobs" -gt "$total" ] && jobs=$total
+per=$(((total + jobs - 1) / jobs))
+pids=()
+for ((j = 0; j < jobs; j++)); do
+	a=$((first + j * per))
+	b=$((a + per - 1))
+	[ "$b" -gt "$last" ] && b=$last
+	[ "$a" -gt "$last" ] && break
+	run_chunk "$a" "$b" "$work/chunk-$j" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p"
+done
+
+pass=0
+fail=0
+for ((j = 0; j < ${#pids[@]}; j++)); do
+	c=$work/chunk-$j
+	cat "$c/log"
+	pass=$((pass + $(cat "$c/pass" 2>/dev/null || echo 0)))
+	fail=$((fail + $(cat "$c/fail" 2>/dev/null || echo 0)))
+done
+if [ $((pass + fail)) -ne "$total" ]; then
+	echo "run-fuzz.sh: only $((pass + fail)) of $total seeds were run" >&2
+	fail=$((total - pass))
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
