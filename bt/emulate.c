@@ -1345,6 +1345,25 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	}
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
 		return raise_at(bt, eip, 6, false, 0);
+	case ZYDIS_MNEMONIC_XLAT: {
+		/* AL = [seg:EBX + AL] (DS unless overridden) */
+		int s = S_DS;
+		for (unsigned i = 0; i < zi->operand_count; i++)
+			if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				s = seg_of(in.ops[i].mem.segment);
+		uint32_t off = c->regs[R_EBX] + (c->regs[R_EAX] & 0xff);
+		if (zi->address_width == 16)
+			off = (c->regs[R_EBX] + (c->regs[R_EAX] & 0xff)) & 0xffff;
+		uint8_t v;
+		READ(c->seg[s].base + off, &v, 1);
+		c->regs[R_EAX] = (c->regs[R_EAX] & ~0xffu) | v;
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSRET: case ZYDIS_MNEMONIC_SWAPGS:
+	case ZYDIS_MNEMONIC_RDFSBASE: case ZYDIS_MNEMONIC_RDGSBASE: case ZYDIS_MNEMONIC_WRFSBASE:
+	case ZYDIS_MNEMONIC_WRGSBASE:
+		/* #UD outside 64-bit mode on the CPU bt models (Intel, SDM) */
+		return raise_at(bt, eip, 6, false, 0);
 	case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP:
 		return raise_at(bt, eip, 6, false, 0); /* not in the CPUID model */
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:

@@ -106,6 +106,11 @@ static enum insn_class classify(struct insn *in)
 	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_RDTSCP: case ZYDIS_MNEMONIC_RDPMC:
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT: case ZYDIS_MNEMONIC_UD2:
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1:
+	/* host-mode instructions: run natively they would reach the host
+	 * (SYSCALL is a real host system call from 64-bit code) */
+	case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSRET: case ZYDIS_MNEMONIC_SWAPGS:
+	case ZYDIS_MNEMONIC_RDFSBASE: case ZYDIS_MNEMONIC_RDGSBASE: case ZYDIS_MNEMONIC_WRFSBASE:
+	case ZYDIS_MNEMONIC_WRGSBASE: case ZYDIS_MNEMONIC_XLAT:
 	/* invalid or different in 64-bit mode */
 	case ZYDIS_MNEMONIC_PUSHAD: case ZYDIS_MNEMONIC_POPAD: case ZYDIS_MNEMONIC_PUSHA:
 	case ZYDIS_MNEMONIC_POPA: case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS:
@@ -127,6 +132,23 @@ static enum insn_class classify(struct insn *in)
 		return IC_EMULATE;
 	default:
 		break;
+	}
+	/* Safety of copying: a copied instruction must reach memory only
+	 * through operands the translator re-segments (ModRM or moffs, with a
+	 * segment that an override prefix can replace).  An implicit memory
+	 * operand (XLAT, MASKMOV*, MOVDIR64B, ...) or one fixed to ES by the
+	 * hardware would use a raw host address: emulate those (SDM Vol. 1
+	 * 3.7.4: ES for string destinations cannot be overridden). */
+	for (unsigned i = 0; i < zi->operand_count; i++) {
+		const ZydisDecodedOperand *op = &in->ops[i];
+		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY)
+			continue;
+		if (op->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
+			continue;
+		if (op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
+			return IC_EMULATE;
+		if (op->mem.segment == ZYDIS_REGISTER_ES && !(zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_ES))
+			return IC_EMULATE;
 	}
 	/* String-operation SSE forms with SIB-less CMPSD (SSE2 cmpsd) are
 	 * ZYDIS_MNEMONIC_CMPSD too; they carry a ModRM, so copy them. */
