@@ -39,6 +39,7 @@ _Static_assert(offsetof(struct bt_cpu, vflags) == CPU_OFF_VFLAGS, "vflags");
 _Static_assert(offsetof(struct bt_cpu, irq_pend) == CPU_OFF_IRQ_PEND, "irq_pend");
 _Static_assert(EFLAGS_VIRT_MASK == EFLAGS_VIRT_MASK_ASM, "virt mask");
 _Static_assert(offsetof(struct bt_cpu, fx_host) == CPU_OFF_FX_HOST, "fx_host");
+_Static_assert(offsetof(struct bt_cpu, xmm_save) == CPU_OFF_XMM_SAVE, "xmm_save");
 
 static struct bt *current_bt; /* for the signal handlers (one vCPU) */
 

@@ -22,6 +22,7 @@
 #define CPU_OFF_IRQ_PEND  112  /* uint32: non-zero when the PIC has an interrupt for the guest */
 #define CPU_OFF_FX_GUEST  128  /* 512-byte FXSAVE image of the guest's x87/SSE state */
 #define CPU_OFF_FX_HOST   640  /* ... and of the monitor's, while the guest runs */
+#define CPU_OFF_XMM_SAVE  1152 /* the guest's XMM0-7 across a callout */
 
 #define EFLAGS_VIRT_MASK_ASM 0x247100
 
@@ -86,6 +87,11 @@ struct bt_cpu {
 	 * expects its own MXCSR and control word) runs. */
 	uint8_t fx_guest[512] __attribute__((aligned(16)));
 	uint8_t fx_host[512] __attribute__((aligned(16)));
+	/* A callout saves only XMM0-7, which is all 32-bit guest code can
+	 * use and all the C code may clobber (it uses no x87; SysV makes the
+	 * XMM registers caller-saved).  C runs with the guest's MXCSR there,
+	 * which only the monitor's rare floating-point statistics would see. */
+	uint8_t xmm_save[128] __attribute__((aligned(16)));
 	/* --- C only --- */
 	struct seg seg[6];
 	struct dtr gdtr, idtr;

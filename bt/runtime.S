@@ -51,6 +51,28 @@
 	mov %r13d, CPU_OFF_VFLAGS(%r15)
 	.endm
 
+	.macro SAVE_XMM
+	movdqa %xmm0, CPU_OFF_XMM_SAVE+0(%r15)
+	movdqa %xmm1, CPU_OFF_XMM_SAVE+16(%r15)
+	movdqa %xmm2, CPU_OFF_XMM_SAVE+32(%r15)
+	movdqa %xmm3, CPU_OFF_XMM_SAVE+48(%r15)
+	movdqa %xmm4, CPU_OFF_XMM_SAVE+64(%r15)
+	movdqa %xmm5, CPU_OFF_XMM_SAVE+80(%r15)
+	movdqa %xmm6, CPU_OFF_XMM_SAVE+96(%r15)
+	movdqa %xmm7, CPU_OFF_XMM_SAVE+112(%r15)
+	.endm
+
+	.macro LOAD_XMM
+	movdqa CPU_OFF_XMM_SAVE+0(%r15), %xmm0
+	movdqa CPU_OFF_XMM_SAVE+16(%r15), %xmm1
+	movdqa CPU_OFF_XMM_SAVE+32(%r15), %xmm2
+	movdqa CPU_OFF_XMM_SAVE+48(%r15), %xmm3
+	movdqa CPU_OFF_XMM_SAVE+64(%r15), %xmm4
+	movdqa CPU_OFF_XMM_SAVE+80(%r15), %xmm5
+	movdqa CPU_OFF_XMM_SAVE+96(%r15), %xmm6
+	movdqa CPU_OFF_XMM_SAVE+112(%r15), %xmm7
+	.endm
+
 	.macro RETURN_TO_MONITOR
 	mov CPU_OFF_HOST_RSP(%r15), %rsp
 	add $8, %rsp
@@ -128,15 +150,13 @@ bt_callout:
 	mov (%rsp), %r13
 	MERGE_FLAGS
 	cld
-	fxsave64 CPU_OFF_FX_GUEST(%r15)
-	fxrstor64 CPU_OFF_FX_HOST(%r15)
+	SAVE_XMM                     /* x87 state and MXCSR stay live: C uses neither */
 	mov %r15, %rdi
 	mov %r12d, %esi
 	call *%rbx
 	test %eax, %eax
 	jnz 1f
-	fxsave64 CPU_OFF_FX_HOST(%r15)
-	fxrstor64 CPU_OFF_FX_GUEST(%r15)
+	LOAD_XMM
 	SPLIT_FLAGS
 	mov CPU_OFF_EFLAGS(%r15), %eax
 	and $HOST_MASK, %eax
@@ -145,7 +165,20 @@ bt_callout:
 	LOAD_GUEST
 	popfq
 	ret
-1:	RETURN_TO_MONITOR
+	/* leaving for the monitor: the guest's FPU image is the live x87/SSE
+	 * state with XMM0-7 as they were before the call */
+1:	fxsave64 CPU_OFF_FX_GUEST(%r15)
+	LOAD_XMM
+	movdqa %xmm0, CPU_OFF_FX_GUEST+160(%r15)
+	movdqa %xmm1, CPU_OFF_FX_GUEST+176(%r15)
+	movdqa %xmm2, CPU_OFF_FX_GUEST+192(%r15)
+	movdqa %xmm3, CPU_OFF_FX_GUEST+208(%r15)
+	movdqa %xmm4, CPU_OFF_FX_GUEST+224(%r15)
+	movdqa %xmm5, CPU_OFF_FX_GUEST+240(%r15)
+	movdqa %xmm6, CPU_OFF_FX_GUEST+256(%r15)
+	movdqa %xmm7, CPU_OFF_FX_GUEST+272(%r15)
+	fxrstor64 CPU_OFF_FX_HOST(%r15)
+	RETURN_TO_MONITOR
 	.size bt_callout, .-bt_callout
 
 /* The signal handler points RIP here (with R15 = cpu) after saving the
