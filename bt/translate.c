@@ -232,7 +232,8 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 	uint32_t seg_base = 0;
 	if (is_mem && !is_lea)
 		seg_base = bt->cpu.seg[seg_index(mem->mem.segment)].base;
-	bool fold = seg_base != 0;
+	bool addr16 = zi->address_width == 16;
+	bool fold = seg_base != 0 || (is_mem && addr16);
 
 	uint8_t mod = 0, rm = 0, reg = 0, sib = 0;
 	int32_t disp = 0;
@@ -257,14 +258,61 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 	if (rex && high8)
 		return false;
 
-	/* legacy prefixes, minus segment overrides and 0x67 */
-	for (unsigned i = 0; i < npfx; i++) {
-		uint8_t p = bytes[i];
-		if (p == 0x26 || p == 0x2E || p == 0x36 || p == 0x3E || p == 0x64 || p == 0x65 || p == 0x67)
-			continue;
-		b1(e, p);
-	}
+	/* legacy prefixes, minus segment overrides and 0x67: emitted right
+	 * before the instruction itself (not before the address computation
+	 * into r13, which 0x66 would turn into a 16-bit lea) */
+#define EMIT_PREFIXES() do { \
+		for (unsigned i_ = 0; i_ < npfx; i_++) { \
+			uint8_t p_ = bytes[i_]; \
+			if (p_ == 0x26 || p_ == 0x2E || p_ == 0x36 || p_ == 0x3E || p_ == 0x64 || \
+			    p_ == 0x65 || p_ == 0x67) \
+				continue; \
+			b1(e, p_); \
+		} \
+	} while (0)
 
+	if (is_mem && fold && high8)
+		return false; /* the access through r13 needs a REX prefix */
+	if (is_mem && addr16) {
+		/* 16-bit address: r13d = (base16 + index16 + disp) & 0xffff, from
+		 * the operand Zydis decoded; then the segment base and the access
+		 * through gs:[r13] as below.  movzx and lea only: no flags. */
+		static const uint8_t reg16_id[] = { [ZYDIS_REGISTER_BX - ZYDIS_REGISTER_AX] = 3,
+			[ZYDIS_REGISTER_BP - ZYDIS_REGISTER_AX] = 5, [ZYDIS_REGISTER_SI - ZYDIS_REGISTER_AX] = 6,
+			[ZYDIS_REGISTER_DI - ZYDIS_REGISTER_AX] = 7 };
+		ZydisRegister base = mem->mem.base, index = mem->mem.index;
+		int32_t d16 = (int32_t)mem->mem.disp.value + disp_adjust;
+		b1(e, 0x41); b1(e, 0xBD); b4(e, 0);                            /* mov r13d,0 */
+		if (base != ZYDIS_REGISTER_NONE) {                             /* movzx r13d,base16 */
+			b1(e, 0x44); b1(e, 0x0F); b1(e, 0xB7);
+			b1(e, (uint8_t)(0xC0 | (5 << 3) | reg16_id[base - ZYDIS_REGISTER_AX]));
+		}
+		if (index != ZYDIS_REGISTER_NONE) {                            /* movzx r14d,index16 */
+			b1(e, 0x44); b1(e, 0x0F); b1(e, 0xB7);
+			b1(e, (uint8_t)(0xC0 | (6 << 3) | reg16_id[index - ZYDIS_REGISTER_AX]));
+			b1(e, 0x47); b1(e, 0x8D); b1(e, 0xAC); b1(e, 0x35); b4(e, (uint32_t)d16); /* lea r13d,[r13+r14+d] */
+		} else {
+			b1(e, 0x45); b1(e, 0x8D); b1(e, 0xAD); b4(e, (uint32_t)d16);          /* lea r13d,[r13+d] */
+		}
+		b1(e, 0x45); b1(e, 0x0F); b1(e, 0xB7); b1(e, 0xED);           /* movzx r13d,r13w */
+		if (is_lea) {
+			/* lea r16/r32, [addr16]: the address is the result (its
+			 * 0x66 prefix, if any, is emitted below with the mov) */
+			int dst = 0;
+			for (unsigned i = 0; i < zi->operand_count; i++)
+				if (in->ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER)
+					dst = host_reg(ZydisRegisterGetId(in->ops[i].reg.value));
+			if (zi->operand_width == 16)
+				b1(e, 0x66);
+			b1(e, (uint8_t)(0x44 | (dst >= 8 ? 1 : 0)));
+			b1(e, 0x89);
+			b1(e, (uint8_t)(0xC0 | (5 << 3) | (dst & 7)));        /* mov dst,r13d */
+			return !e->overflow;
+		}
+		if (rex & 0x01)
+			rex &= (uint8_t)~0x01; /* no ESP base in 16-bit addressing */
+		goto through_r13;
+	}
 	if (is_mem && fold) {
 		/* lea r13d, [ea]  (0x67, REX.R for r13, REX.B for an ESP base) */
 		b1(e, 0x67);
@@ -291,9 +339,12 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 			else if (m == 2 || (m == 0 && has_sib && (sib & 7) == 5))
 				b4(e, (uint32_t)d);
 		}
+	through_r13:
 		/* lea r13d, [r13 + base] */
-		b1(e, 0x45); b1(e, 0x8D); b1(e, 0xAD); b4(e, seg_base);
+		if (seg_base)
+			b1(e, 0x45), b1(e, 0x8D), b1(e, 0xAD), b4(e, seg_base);
 		/* the instruction itself through gs:[r13d] */
+		EMIT_PREFIXES();
 		b1(e, 0x65); b1(e, 0x67);
 		rex |= 0x41;
 		b1(e, rex);
@@ -316,6 +367,7 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 		return !e->overflow;
 	}
 
+	EMIT_PREFIXES();
 	if (is_mem && !is_lea)
 		b1(e, 0x65);
 	if (is_mem)
@@ -338,7 +390,8 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 	if (new_opcode)
 		for (int i = 0; i < new_opc_len; i++) b1(e, new_opcode[i]);
 	else
-		for (unsigned i = npfx; i < opc_end; i++) b1(e, bytes[i]);
+		for (unsigned i = npfx; i < opc_end; i++)
+			b1(e, i == npfx && bytes[i] == 0x82 ? 0x80 : bytes[i]); /* 0x82: alias of 0x80 */
 
 	if (!has_modrm) {
 		for (unsigned i = opc_end; i < zi->length; i++)

@@ -53,12 +53,30 @@ static bool is_fpu(const ZydisDecodedInstruction *zi)
 static enum insn_class classify(struct insn *in)
 {
 	const ZydisDecodedInstruction *zi = &in->zi;
-	/* 16-bit addressing (0x67 in 32-bit code) has another ModRM meaning. */
-	if (zi->address_width != 32)
-		return IC_EMULATE;
+	/* 16-bit addressing (0x67 in 32-bit code) has another ModRM meaning:
+	 * the translator computes such an address into a scratch register for
+	 * the ALU/data instructions it copies; everything else goes to C. */
+	bool addr16 = zi->address_width != 32;
 	if (uses_segment_or_sysreg(in))
 		return IC_EMULATE;
 	bool op32 = zi->operand_width == 32;
+	if (addr16) {
+		/* only the copy path understands 16-bit addresses */
+		switch (zi->mnemonic) {
+		case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL:
+		case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE:
+		case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE: case ZYDIS_MNEMONIC_JNO:
+		case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
+		case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS:
+		case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL:
+		case ZYDIS_MNEMONIC_RET: case ZYDIS_MNEMONIC_PUSH: case ZYDIS_MNEMONIC_POP:
+		case ZYDIS_MNEMONIC_LEAVE: case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_JCXZ:
+		case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+			return IC_EMULATE;
+		default:
+			break;
+		}
+	}
 	switch (zi->mnemonic) {
 	case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL:
 	case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE:
@@ -152,8 +170,10 @@ static enum insn_class classify(struct insn *in)
 	}
 	/* String-operation SSE forms with SIB-less CMPSD (SSE2 cmpsd) are
 	 * ZYDIS_MNEMONIC_CMPSD too; they carry a ModRM, so copy them. */
-	if (zi->opcode == 0x82 && zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT)
-		return IC_EMULATE;
+	/* 0x82 (an alias of 0x80, invalid in 64-bit mode) is re-encoded as
+	 * 0x80 by the translator. */
+	if (addr16 && !(zi->attributes & ZYDIS_ATTRIB_HAS_MODRM))
+		return IC_EMULATE; /* moffs16 */
 	/* inc/dec r32 (0x40-0x4F) are REX prefixes in 64-bit mode: the
 	 * rewriter re-encodes them as FF /0, /1. */
 	return IC_COPY;
