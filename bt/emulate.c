@@ -1167,9 +1167,10 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 		bt_deliver_event(bt, 4, false, 0, true, next);
 		return LEAVE;
 	case ZYDIS_MNEMONIC_INT1:
-		c->eip = eip;
+		/* INT1 (ICEBP) is a trap: #DB delivered with EIP after it, and no
+		 * gate DPL check (SDM Vol. 3A 6.15 "Interrupt 1"). */
+		c->eip = next;
 		bt_deliver_event(bt, 1, false, 0, false, next);
-		c->eip = c->eip; /* INT1 is a trap: delivered with EIP after it */
 		return LEAVE;
 	case ZYDIS_MNEMONIC_IRETD: case ZYDIS_MNEMONIC_IRET:
 		return do_iret(bt, &in, eip);
