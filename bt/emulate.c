@@ -839,9 +839,11 @@ static int do_bcd(struct bt *bt, ZydisMnemonic m, const struct insn *in, uint32_
 		bool add = m == ZYDIS_MNEMONIC_AAA;
 		uint16_t ax = c->regs[R_EAX] & 0xffff;
 		if ((al & 0xf) > 9 || af) {
+			/* SDM AAS: AX <- AX - 6, then AH <- AH - 1 (the borrow of
+			 * the first step reaches AH too) */
 			ax = add ? (uint16_t)(ax + 0x106) : (uint16_t)(ax - 6);
 			if (!add)
-				ax = (uint16_t)((ax & 0xff) | ((uint16_t)(ah - 1) << 8));
+				ax = (uint16_t)((ax & 0xff) | (uint16_t)(((ax >> 8) - 1) & 0xff) << 8);
 			f |= EFLAGS_CF | EFLAGS_AF;
 		} else {
 			f &= ~(EFLAGS_CF | EFLAGS_AF);
