@@ -42,6 +42,8 @@ struct bt {
 	volatile int kicked;
 	bool want_irq_window;
 	bool single_next;
+	bool smc_step;           /* run the instruction that wrote to its own code page
+				    alone, without re-protecting the page (no livelock) */
 	uint64_t gs_base;        /* the view GS points at now */        /* translate the next block one instruction long */
 	struct bt_stats st;
 };

@@ -121,6 +121,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 				 * run the instruction again from a fresh translation. */
 				tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
 				bt->st.smc_faults++;
+				bt->smc_step = true; /* else retranslation re-protects: a livelock */
 				break;
 			}
 			bt_unsupported(bt, "guest access to physical address %#llx at EIP %#x: there is no "
@@ -153,6 +154,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			bt_views_unprotect(bt, r.page_pa);
 			tcache_invalidate_page(&bt->tc, frame);
 			bt->st.smc_faults++;
+				bt->smc_step = true; /* else retranslation re-protects: a livelock */
 			kview_map_page(view, lin, frame, r.writable && r.dirty);
 			break; /* re-dispatch: the current block may be gone */
 		}
@@ -317,10 +319,11 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			break;
 		}
 		bool tf = c->eflags & EFLAGS_TF;
-		uint32_t mode = ((tf || bt->single_next) ? TM_SINGLE : 0) | (c->cpl ? TM_CPL3 : 0);
+		bool smc = bt->smc_step;
+		uint32_t mode = ((tf || bt->single_next || smc) ? TM_SINGLE : 0) | (c->cpl ? TM_CPL3 : 0);
 		bool shadow = c->irq_shadow;
 		bt->single_next = false;
-		struct bt_block *b = tcache_lookup(&bt->tc, c->eip, mode);
+		struct bt_block *b = smc ? NULL : tcache_lookup(&bt->tc, c->eip, mode);
 		if (!b) {
 			bt->exit = BX_DISPATCH;
 			b = bt_translate(bt, c->eip, mode);

@@ -668,7 +668,7 @@ static int do_popf(struct bt *bt, const struct insn *in, uint32_t next)
 		return LEAVE;
 	/* SDM POPF: at CPL 0 all flags but VM, VIP, VIF; above, IOPL stays and
 	 * IF changes only when CPL <= IOPL (silently kept otherwise). */
-	uint32_t changeable = 0x244fd5u; /* CF PF AF ZF SF TF IF DF OF IOPL NT AC ID */
+	uint32_t changeable = 0x247fd5u; /* CF PF AF ZF SF TF IF DF OF IOPL NT AC ID */
 	if (c->cpl > 0) {
 		changeable &= ~EFLAGS_IOPL;
 		if ((unsigned)c->cpl > ((c->eflags & EFLAGS_IOPL) >> 12))

@@ -172,6 +172,12 @@ static void unlink_block(struct tcache *tc, struct bt_block *b)
 	tc->invalidations++;
 }
 
+void tcache_drop(struct tcache *tc, struct bt_block *b)
+{
+	if (b->valid)
+		unlink_block(tc, b);
+}
+
 /* O(blocks in the cache), not O(hash buckets). */
 unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
 {

@@ -98,6 +98,8 @@ void tcache_ibl_add(struct tcache *tc, struct bt_block *b);
 void tcache_chain(struct tcache *tc, uint8_t *stub, struct bt_block *b);
 /* Invalidate every block that covers physical page pg.  Returns how many. */
 unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg);
+/* Drop one block. */
+void tcache_drop(struct tcache *tc, struct bt_block *b);
 /* ... or linear page lpn (INVLPG). */
 unsigned tcache_invalidate_lin(struct tcache *tc, uint32_t lpn);
 #endif

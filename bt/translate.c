@@ -646,7 +646,8 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 			/* pop r/m32: the address is computed with ESP already
 			 * incremented (SDM POP); store first, then move ESP. */
 			static const uint8_t mov_store[1] = { 0x89 };
-			emit_load_stack(e, H_R13);
+			/* the value in R8: R13 may carry a folded address */
+			emit_load_stack(e, H_R8);
 			int32_t adj = 0;
 			if (in->zi.raw.modrm.mod != 3 && in->zi.raw.modrm.rm == 4 &&
 			    (in->bytes[in->zi.raw.sib.offset] & 7) == 4)
@@ -655,8 +656,8 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 				int dst = host_reg(in->zi.raw.modrm.rm);
 				b1(e, (uint8_t)(0x44 | (dst >= 8 ? 1 : 0)));
 				b1(e, 0x89);
-				b1(e, (uint8_t)(0xC0 | (5 << 3) | (dst & 7)));
-			} else if (!emit_fixed(bt, e, in, mov_store, 1, H_R13, adj)) {
+				b1(e, (uint8_t)(0xC0 | (0 << 3) | (dst & 7)));  /* mov dst, r8d */
+			} else if (!emit_fixed(bt, e, in, mov_store, 1, H_R8, adj)) {
 				emit_emulate(e, eip, true);
 				return false;
 			}
@@ -865,7 +866,9 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	b->lpage0 = eip >> 12;
 	b->lpage1 = (pc - 1) >> 12;
 	tcache_commit(tc, b, (size_t)(e.p - b->code));
-	bt_views_protect_code(bt, (uint64_t)b->page0 << 12);
-	bt_views_protect_code(bt, (uint64_t)b->page1 << 12);
+	if (!bt->smc_step) {
+		bt_views_protect_code(bt, (uint64_t)b->page0 << 12);
+		bt_views_protect_code(bt, (uint64_t)b->page1 << 12);
+	}
 	return b;
 }

@@ -155,9 +155,23 @@ void fz_canon(const struct fz_case *c, const struct fz_result *r, uint8_t *scrat
 			s(&o, " at eip 0x");
 			hex(&o, r->fault_eip, 8);
 		}
+		uint32_t v = r->vector;
+		if (priv && (v == 8 || (v >= 10 && v <= 14) || v == 17)) {
+			s(&o, " error 0x");
+			hex(&o, r->error, 4);
+		}
 		s(&o, "\n");
 	} else {
 		s(&o, "fault none\n");
+	}
+	if (priv) {
+		s(&o, "fs=");
+		hex(&o, r->fs & 0xffff, 4);
+		s(&o, " gs=");
+		hex(&o, r->gs & 0xffff, 4);
+		s(&o, " cr0=");
+		hex(&o, r->cr0, 8);
+		s(&o, "\n");
 	}
 
 	/* memory: the 16-byte lines that differ from the initial contents,

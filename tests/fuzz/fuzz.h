@@ -73,6 +73,9 @@ struct fz_result {
 	uint32_t faulted;
 	uint32_t vector;
 	uint32_t fault_eip;
+	uint32_t error;    /* privileged mode: the exception's error code */
+	uint32_t fs, gs;   /* privileged mode: selectors */
+	uint32_t cr0;      /* privileged mode */
 };
 
 static inline const uint8_t *fz_case_code(const struct fz_case *c)

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "fuzz.h"
 
 enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
@@ -99,10 +100,12 @@ struct kn {
 	bool k;
 	int64_t lo, hi;  /* signed 32-bit values */
 };
+#define NOBASE INT64_MIN
 struct state {
 	uint8_t taint;   /* FZ_F_* undefined now */
 	int df;          /* 0, 1, -1 = unknown */
 	struct kn kn[8];
+	int64_t sbase[2]; /* privileged mode: FS, GS base (NOBASE: not usable) */
 };
 
 static struct state S;
@@ -115,6 +118,15 @@ static bool priv_mode;
 static bool skip_hi8esp;  /* AH..BH in an instruction that also uses ESP */
 static bool skip_op82;    /* opcode 0x82 (alias of 0x80, invalid in 64-bit mode) */
 static bool skip_lea16;   /* lea with 16-bit addressing (0x67) */
+static bool skip_iopl;    /* privileged mode: IOPL in popfd/iret images */
+static bool skip_segbase; /* privileged mode: operands through FS/GS with a base */
+static bool skip_int1;    /* int1 (icebp) in the deliberate faults */
+
+static uint32_t priv_flags_image(void)
+{
+	uint32_t v = ((uint32_t)r64() & FZ_EFLAGS_CMP_PRIV) | 2;
+	return skip_iopl ? v & ~0x3000u : v;
+}
 
 static uint8_t code[FZ_MAX_CODE + 64];
 static uint8_t undef_at[FZ_MAX_CODE + 64];
@@ -228,6 +240,9 @@ static void meet(struct state *a, const struct state *b)
 	a->taint |= b->taint;
 	if (a->df != b->df)
 		a->df = -1;
+	for (int i = 0; i < 2; i++)
+		if (a->sbase[i] != b->sbase[i])
+			a->sbase[i] = NOBASE;
 	for (int r = 0; r < 8; r++) {
 		if (r == ESP) {
 			if (!a->kn[r].k || !b->kn[r].k || a->kn[r].lo != b->kn[r].lo)
@@ -468,7 +483,7 @@ static int64_t width_of(int r)
  * in `avoid` are neither used in the address nor set up for it.  esp_adj
  * is added to ESP's value (pop r/m computes the address after the
  * increment).  May emit an index set-up instruction first. */
-static void gen_mem_range(struct opnd *o, int64_t rlo, int64_t rhi, bool write, unsigned avoid, int esp_adj)
+static void gen_mem_core(struct opnd *o, int64_t rlo, int64_t rhi, bool write, unsigned avoid, int esp_adj)
 {
 	memset(o, 0, sizeof(*o));
 	struct mem *m = &o->m;
@@ -558,6 +573,24 @@ static void gen_mem_range(struct opnd *o, int64_t rlo, int64_t rhi, bool write, 
 				m->dsz = 4;
 			m->alt = index < 0 && base != ESP && pct(10);
 		}
+		{
+			/* self-check: every value of the registers gives an
+			 * access inside the scratch area */
+			int64_t elo = (base >= 0 ? S.kn[base].lo + (base == ESP ? esp_adj : 0) : 0) +
+				      (index >= 0 ? S.kn[index].lo * (1 << scale) : 0) + m->disp;
+			int64_t ehi = (base >= 0 ? S.kn[base].hi + (base == ESP ? esp_adj : 0) : 0) +
+				      (index >= 0 ? S.kn[index].hi * (1 << scale) : 0) + m->disp;
+			int64_t spanr = ehi - elo;
+			elo = (int64_t)(uint32_t)elo;
+			ehi = elo + spanr;
+			if (elo + rlo < SCR || ehi + rhi > SCR_END) {
+				fprintf(stderr, "fuzzgen: bad operand: base %d [%lld,%lld] index %d [%lld,%lld] scale %d disp %d d %lld dmin %lld dmax %lld\n",
+					base, base >= 0 ? (long long)S.kn[base].lo : 0, base >= 0 ? (long long)S.kn[base].hi : 0,
+					index, index >= 0 ? (long long)S.kn[index].lo : 0, index >= 0 ? (long long)S.kn[index].hi : 0,
+					scale, m->disp, (long long)d, (long long)dmin, (long long)dmax);
+				die("operand outside the scratch area");
+			}
+		}
 		goto seg;
 	}
 	/* fallback: absolute */
@@ -579,6 +612,21 @@ seg:
 	case 3: m->seg = write ? 0 : 0x2e; break;
 	default: m->seg = 0;
 	}
+}
+/* In the privileged mode, some operands go through FS or GS, whose base
+ * (0, 0x10000 or 0xff000000) the address must make up for. */
+static void gen_mem_range(struct opnd *o, int64_t rlo, int64_t rhi, bool write, unsigned avoid, int esp_adj)
+{
+	int sr = -1;
+	if (priv_mode && !skip_segbase && pct(25)) {
+		int i = (int)rn(2);
+		if (S.sbase[i] != NOBASE)
+			sr = i;
+	}
+	int64_t b = sr >= 0 ? S.sbase[sr] : 0;
+	gen_mem_core(o, rlo + b, rhi + b, write, avoid, esp_adj);
+	if (sr >= 0)
+		o->m.seg = sr ? 0x65 : 0x64;
 }
 static void gen_mem(struct opnd *o, int size, bool write, unsigned avoid)
 {
@@ -2427,6 +2475,9 @@ static bool u_loop(void)
 	for (int r = 0; r < 8; r++)
 		if (!(locked & RB(r)))
 			S.kn[r].k = false;
+	S.kn[ECX].k = true; /* n, n-1, ... 1 in the body */
+	S.kn[ECX].lo = 1;
+	S.kn[ECX].hi = n;
 	gen_body(1 + (int)rn(3));
 	scope--;
 	in_scope--;
@@ -2441,7 +2492,8 @@ static bool u_loop(void)
 			ib();
 			e1(pct(50) ? 0xe1 : 0xe0);
 			e1((uint8_t)d);
-			kill(ECX);
+			S.kn[ECX].lo = 0; /* left early or counted down */
+			S.kn[ECX].hi = n - 1;
 			return true;
 		}
 	}
@@ -2508,29 +2560,20 @@ static bool u_call(void)
 		call_end = pos;
 		call_kind = FX_REL32;
 	} else if (v == 1) {
+		/* mov r, sub ; call r (r == EAX when nothing else is writable) */
 		int d = pick_dst(4);
 		if (d < 0)
-			d = -1;
-		if (d < 0) {
-			v = 0;
-			ib();
-			e1(0xe8);
-			e4(0);
-			call_fix_at = pos - 4;
-			call_end = pos;
-			call_kind = FX_REL32;
-		} else {
-			ib();
-			e1((uint8_t)(0xb8 + d));
-			e4(0);
-			call_fix_at = pos - 4;
-			kill(d);
-			ib();
-			e1(0xff);
-			e1((uint8_t)(0xd0 | d));
-			call_end = pos;
-			call_kind = FX_ABS32;
-		}
+			d = EAX;
+		ib();
+		e1((uint8_t)(0xb8 + d));
+		e4(0);
+		call_fix_at = pos - 4;
+		kill(d);
+		ib();
+		e1(0xff);
+		e1((uint8_t)(0xd0 | d));
+		call_end = pos;
+		call_kind = FX_ABS32;
 	} else if (v == 2) {
 		struct opnd o;
 		gen_mem(&o, 4, true, 0);
@@ -2624,10 +2667,694 @@ static bool u_call(void)
 	return true;
 }
 
+
+/* ---- the privileged mode (compared against QEMU, not the CPU) */
+
+/* data selectors of the guest's GDT and their bases */
+static int64_t sel_base(unsigned sel)
+{
+	switch (sel & ~3u) {
+	case 0x10: return 0;
+	case 0x18: return 0x10000;
+	case 0x20: return -0x01000000; /* 0xff000000: addresses wrap */
+	default: return NOBASE;
+	}
+}
+static unsigned rnd_data_sel(void)
+{
+	static const unsigned s[3] = { 0x10, 0x18, 0x20 };
+	return s[rn(3)];
+}
+
+/* mov r32, imm into a writable register; -1 if none */
+static int load_imm(uint32_t v)
+{
+	int d = pick_dst(4);
+	if (d < 0)
+		return -1;
+	ib();
+	e1((uint8_t)(0xb8 + d));
+	e4(v);
+	set_exact(d, (int32_t)v);
+	return d;
+}
+
+static bool u_pseg(void)
+{
+	switch (rn(6)) {
+	case 0: { /* mov fs/gs, r */
+		int i = (int)rn(2);
+		unsigned sel = pct(85) ? rnd_data_sel() : 0;
+		int d = load_imm(sel | (pct(20) ? rn(4) : 0) /* RPL */);
+		if (d < 0)
+			return false;
+		ib();
+		if (pct(20))
+			e1(0x66);
+		e1(0x8e);
+		e1((uint8_t)(0xc0 | (4 + i) << 3 | d));
+		S.sbase[i] = sel_base(sel);
+		return true;
+	}
+	case 1: { /* reload DS, ES or SS with the flat selector */
+		static const int sr[3] = { 3, 0, 2 };
+		int d = load_imm(0x10);
+		if (d < 0)
+			return false;
+		ib();
+		e1(0x8e);
+		e1((uint8_t)(0xc0 | sr[rn(3)] << 3 | d));
+		return true;
+	}
+	case 2: { /* mov r/m16, sreg */
+		int sr = (int)rn(6);
+		struct ins in;
+		ins_init(&in, pct(30) ? 2 : 4);
+		op1(&in, 0x8c);
+		in.modrm = true;
+		in.rf = sr;
+		if (pct(50)) {
+			gen_mem(&in.o, 2, true, 0);
+			in.o16 = false;
+		} else {
+			int d = pick_dst(4);
+			if (d < 0)
+				return false;
+			reg_opnd(&in.o, d);
+		}
+		emit(&in);
+		rm_wrote(&in.o, 4);
+		return true;
+	}
+	case 3: { /* push sreg ; pop fs/gs/ds/es/ss */
+		if (!stack_unit_ok())
+			return false;
+		int64_t e = esp_v();
+		if (addr_of(e) - 8 < ZLO)
+			return false;
+		bool w16 = pct(20);
+		/* a 32-bit push of a segment register may write 2 bytes only:
+		 * make the slot's upper half zero first */
+		ib();
+		e1(0x6a);
+		e1(0x00);
+		ib();
+		e1(0x8d);
+		e1(0x64);
+		e1(0x24);
+		e1(0x04);
+		/* push: es ss ds (0x10) or fs gs (their selector) */
+		int src = (int)rn(5);
+		int64_t b = 0;
+		ib();
+		if (w16)
+			e1(0x66);
+		switch (src) {
+		case 0: e1(0x06); break;
+		case 1: e1(0x16); break;
+		case 2: e1(0x1e); break;
+		case 3: e1(0x0f); e1(0xa0); b = S.sbase[0]; break;
+		default: e1(0x0f); e1(0xa8); b = S.sbase[1]; break;
+		}
+		/* pop: fs/gs take any data selector; ds/es/ss only the flat one */
+		int dst = b == 0 ? (int)rn(5) : (int)rn(2) + 3;
+		if (b == NOBASE) /* a null (or unknown) selector: pop it into a register */
+			dst = 5;
+		ib();
+		if (w16)
+			e1(0x66);
+		switch (dst) {
+		case 0: e1(0x1f); break;
+		case 1: e1(0x07); break;
+		case 2: e1(0x17); break;
+		case 3: e1(0x0f); e1(0xa1); S.sbase[0] = b; break;
+		case 4: e1(0x0f); e1(0xa9); S.sbase[1] = b; break;
+		default: {
+			int d = pick_dst(4);
+			if (d < 0)
+				d = EAX; /* never locked outside bodies */
+			e1((uint8_t)(0x58 + d));
+			wrote(d, w16 ? 2 : 4);
+		}
+		}
+		set_esp(e);
+		return true;
+	}
+	default: { /* lfs/lgs/lds/les/lss r32, m16:32 */
+		int k = (int)rn(5); /* lfs lgs lds les lss */
+		if (k == 4 && !stack_unit_ok())
+			return false;
+		unsigned sel = k < 2 ? rnd_data_sel() : 0x10;
+		int d;
+		uint32_t off;
+		if (k == 4) {
+			d = ESP;
+			off = (uint32_t)(rrange(ZLO, ZHI) & ~3ll);
+		} else {
+			d = pick_dst(4);
+			if (d < 0)
+				return false;
+			off = rval();
+		}
+		int64_t a;
+		do
+			a = rrange(SCR, SCR_END - 6);
+		while (prot_hit(a, a + 6));
+		ib();
+		e1(0xc7); /* mov dword [a], off */
+		e1(0x05);
+		e4((uint32_t)a);
+		e4(off);
+		ib();
+		e1(0x66); /* mov word [a+4], sel */
+		e1(0xc7);
+		e1(0x05);
+		e4((uint32_t)a + 4);
+		e2(sel);
+		ib();
+		static const uint8_t opc[5][2] = { { 0x0f, 0xb4 }, { 0x0f, 0xb5 }, { 0xc5, 0 }, { 0xc4, 0 }, { 0x0f, 0xb2 } };
+		e1(opc[k][0]);
+		if (opc[k][1])
+			e1(opc[k][1]);
+		e1((uint8_t)(0x05 | d << 3));
+		e4((uint32_t)a);
+		if (k < 2)
+			S.sbase[k] = sel_base(sel);
+		if (k == 4)
+			set_esp(off);
+		else
+			set_exact(d, (int32_t)off);
+		return true;
+	}
+	}
+}
+
+static bool u_pflags(void)
+{
+	switch (rn(5)) {
+	case 0: emit_simple(0xfa, 0, 0, 0); return true; /* cli */
+	case 1: emit_simple(0xfb, 0, 0, 0); return true; /* sti */
+	case 2: { /* push imm ; popfd: status, DF, IF, IOPL, AC, ID */
+		if (!stack_unit_ok() || addr_of(esp_v()) - 4 < ZLO)
+			return false;
+		uint32_t v = priv_flags_image();
+		ib();
+		e1(0x68);
+		e4(v);
+		ib();
+		e1(0x9d);
+		S.taint = 0;
+		S.df = (v >> 10) & 1;
+		return true;
+	}
+	case 3: { /* pushfd ; pop r */
+		if (!stack_unit_ok() || addr_of(esp_v()) - 4 < ZLO)
+			return false;
+		fix_flags(ALL);
+		int d = pick_dst(4);
+		if (d < 0)
+			return false;
+		ib();
+		e1(0x9c);
+		ib();
+		e1((uint8_t)(0x58 + d));
+		kill(d);
+		return true;
+	}
+	default: /* pushfd ; popfd */
+		if (!stack_unit_ok() || addr_of(esp_v()) - 4 < ZLO)
+			return false;
+		fix_flags(ALL); /* the image stays in memory */
+		ib();
+		e1(0x9c);
+		ib();
+		e1(0x9d);
+		return true;
+	}
+}
+
+static bool u_pcr(void)
+{
+	int d = pick_dst(4);
+	if (d < 0)
+		return false;
+	switch (rn(7)) {
+	case 0: case 1: { /* mov r, cr0 ; change TS MP EM NE WP AM ; mov cr0, r */
+		static const uint32_t bits[6] = { 8, 2, 4, 0x20, 0x10000, 0x40000 };
+		ib();
+		e1(0x0f);
+		e1(0x20);
+		e1((uint8_t)(0xc0 | d));
+		struct ins in;
+		ins_init(&in, 4);
+		op1(&in, 0x81);
+		in.modrm = true;
+		reg_opnd(&in.o, d);
+		in.rf = pct(50) ? 6 : (pct(50) ? 1 : 4); /* xor, or, and */
+		in.immsz = 4;
+		in.imm = bits[rn(6)] | (pct(30) ? bits[rn(6)] : 0);
+		if (in.rf == 4)
+			in.imm = ~in.imm;
+		in.defs = ALL & ~AF;
+		in.undefs = AF;
+		emit(&in);
+		ib();
+		e1(0x0f);
+		e1(0x22);
+		e1((uint8_t)(0xc0 | d));
+		kill(d);
+		/* an x87 instruction: #NM when TS or EM says so */
+		if (pct(50)) {
+			ib();
+			switch (rn(3)) {
+			case 0: e1(0xd9); e1(0xd0); break; /* fnop */
+			case 1: e1(0x9b); break;            /* fwait */
+			default: e1(0xdb); e1(0xe3); break; /* fninit */
+			}
+		}
+		return true;
+	}
+	case 2:
+		ib();
+		e1(0x0f); /* clts */
+		e1(0x06);
+		return true;
+	case 3: /* smsw r16 / m16 */
+		ib();
+		if (pct(50)) {
+			e1(0x66);
+			e1(0x0f);
+			e1(0x01);
+			e1((uint8_t)(0xe0 | d));
+			wrote(d, 2);
+		} else {
+			struct ins in;
+			ins_init(&in, 4);
+			op2(&in, 0x0f, 0x01);
+			in.modrm = true;
+			in.rf = 4;
+			gen_mem(&in.o, 2, true, 0);
+			emit(&in);
+		}
+		return true;
+	case 4: /* lmsw: set or clear MP EM TS (PE stays) */
+		ib();
+		e1(0x0f);
+		e1(0x20);
+		e1((uint8_t)(0xc0 | d));
+		ib();
+		e1(0x66); /* xor r16, bits */
+		e1(0x83);
+		e1((uint8_t)(0xf0 | d));
+		e1((uint8_t)(2u << rn(3)));
+		S.taint = AF;
+		ib();
+		e1(0x0f);
+		e1(0x01);
+		e1((uint8_t)(0xf0 | d));
+		kill(d);
+		return true;
+	case 5: /* mov r, cr2/cr3/cr4 */
+		ib();
+		e1(0x0f);
+		e1(0x20);
+		e1((uint8_t)(0xc0 | (2 + rn(3)) << 3 | d));
+		kill(d);
+		return true;
+	default:
+		ib();
+		switch (rn(3)) {
+		case 0: e1(0xd9); e1(0xd0); break;
+		case 1: e1(0x9b); break;
+		default: e1(0xdb); e1(0xe3); break;
+		}
+		return true;
+	}
+}
+
+static bool u_pdesc(void)
+{
+	struct ins in;
+	switch (rn(5)) {
+	case 0: /* sgdt / sidt */
+		ins_init(&in, 4);
+		op2(&in, 0x0f, 0x01);
+		in.modrm = true;
+		in.rf = (int)rn(2);
+		gen_mem(&in.o, 6, true, 0);
+		emit(&in);
+		return true;
+	case 1: { /* sldt / str r/m */
+		ins_init(&in, 4);
+		op2(&in, 0x0f, 0x00);
+		in.modrm = true;
+		in.rf = (int)rn(2);
+		if (pct(50)) {
+			gen_mem(&in.o, 2, true, 0);
+		} else {
+			int d = pick_dst(4);
+			if (d < 0)
+				return false;
+			reg_opnd(&in.o, d);
+		}
+		emit(&in);
+		rm_wrote(&in.o, 4);
+		return true;
+	}
+	case 2: case 3: { /* lar / lsl / verr / verw on a selector */
+		int s = load_imm(rn(0x50));
+		if (s < 0)
+			return false;
+		int k = (int)rn(4);
+		ins_init(&in, 4);
+		in.modrm = true;
+		in.defs = ZF;
+		if (k >= 2) {
+			op2(&in, 0x0f, 0x00);
+			in.rf = k == 2 ? 4 : 5;
+			reg_opnd(&in.o, s);
+			emit(&in);
+			return true;
+		}
+		int d = pick_dst(4);
+		if (d < 0)
+			return false;
+		op2(&in, 0x0f, k == 0 ? 0x02 : 0x03);
+		in.rf = d;
+		reg_opnd(&in.o, s);
+		emit(&in);
+		kill(d);
+		if (k == 0) { /* LAR: bits 19:16 are undefined */
+			ins_init(&in, 4);
+			op1(&in, 0x81);
+			in.modrm = true;
+			reg_opnd(&in.o, d);
+			in.rf = 4;
+			in.immsz = 4;
+			in.imm = 0x00f0ff00;
+			in.defs = ALL & ~AF;
+			in.undefs = AF;
+			emit(&in);
+		}
+		return true;
+	}
+	default: { /* arpl r/m16, r16 */
+		ins_init(&in, 4);
+		op1(&in, 0x63);
+		in.modrm = true;
+		in.rf = (int)rn(8);
+		in.defs = ZF;
+		if (!gen_rm(&in.o, 2, true, pct(40), 0))
+			return false;
+		emit(&in);
+		rm_wrote(&in.o, 2);
+		return true;
+	}
+	}
+}
+
+static bool u_pio(void)
+{
+	if (!writable(EAX) || !writable(EDX))
+		return false;
+	switch (rn(4)) {
+	case 0: /* the UART scratch register: out, in */
+		ib();
+		e1(0x66);
+		e1(0xba);
+		e2(0x3ff);
+		ib();
+		e1(0xb0);
+		e1((uint8_t)rn(256));
+		ib();
+		e1(0xee);
+		ib();
+		e1(0xec);
+		break;
+	case 1: /* the PIC mask (all masked) */
+		ib();
+		e1(0xe4);
+		e1(pct(50) ? 0x21 : 0xa1);
+		break;
+	default: { /* rep outsb / rep insb with the scratch register */
+		bool out = pct(50);
+		if (!writable(ECX) || !writable(out ? ESI : EDI))
+			return false;
+		int n = (int)rn(9);
+		if (S.df < 0) {
+			emit_simple(0xfc, 0, 0, 0);
+			S.df = 0;
+		}
+		int64_t span = n ? n : 1;
+		int64_t lo_off = S.df ? -(span - 1) : 0, hi_off = S.df ? 1 : span;
+		int64_t a;
+		do
+			a = rrange(SCR - lo_off, SCR_END - hi_off);
+		while (!out && prot_hit(a + lo_off, a + hi_off));
+		set_ptr(out ? ESI : EDI, a);
+		ib();
+		e1(0x66);
+		e1(0xba);
+		e2(0x3ff);
+		ib();
+		e1(0xb9);
+		e4((uint32_t)n);
+		ib();
+		e1(0xf3);
+		e1(out ? 0x6e : 0x6c);
+		kill(ECX);
+		kill(out ? ESI : EDI);
+		break;
+	}
+	}
+	kill(EAX);
+	kill(EDX);
+	return true;
+}
+
+/* iretd to the next instruction, with the same or new flags */
+static bool u_piret(void)
+{
+	if (!stack_unit_ok() || addr_of(esp_v()) - 12 < ZLO)
+		return false;
+	bool newflags = pct(50);
+	uint32_t v = 0;
+	if (!newflags)
+		fix_flags(ALL); /* the pushed image stays in memory */
+	ib();
+	if (newflags) {
+		v = priv_flags_image();
+		e1(0x68);
+		e4(v);
+	} else {
+		e1(0x9c);
+	}
+	ib();
+	e1(0x6a); /* push 0x08 (not push cs: that may write 2 bytes only) */
+	e1(0x08);
+	ib();
+	e1(0x68);
+	e4(0);
+	unsigned at = pos - 4;
+	ib();
+	e1(0xcf);
+	put4(at, FZ_CODE + pos);
+	if (newflags) {
+		S.taint = 0;
+		S.df = (v >> 10) & 1;
+	}
+	return true;
+}
+
+/* far jmp forward; far call to a subroutine that returns with retf */
+static bool u_pfar(void)
+{
+	if (pct(50)) {
+		int units = (int)rn(3);
+		ib();
+		if (pct(50)) {
+			e1(0xea); /* jmp 0x08:abs */
+			e4(0);
+			e2(0x08);
+			add_fix(FX_ABS32, pos - 6, pos, units, true);
+		} else {
+			struct opnd o;
+			int64_t a;
+			do
+				a = rrange(SCR, SCR_END - 6);
+			while (prot_hit(a, a + 6));
+			ib();
+			e1(0xc7);
+			e1(0x05);
+			e4((uint32_t)a);
+			e4(0);
+			unsigned at = pos - 4;
+			ib();
+			e1(0x66);
+			e1(0xc7);
+			e1(0x05);
+			e4((uint32_t)a + 4);
+			e2(0x08);
+			memset(&o, 0, sizeof(o));
+			o.m.base = o.m.index = -1;
+			o.m.disp = (int32_t)a;
+			o.m.dsz = 4;
+			struct ins in;
+			ins_init(&in, 4);
+			op1(&in, 0xff); /* jmp far [a] */
+			in.modrm = true;
+			in.o = o;
+			in.rf = 5;
+			emit(&in);
+			add_fix(FX_ABS32, at, pos, units, true);
+		}
+		return true;
+	}
+	/* far call: zero the slots first (a 32-bit push of CS may write 2 bytes) */
+	if (in_scope || pos > CODE_LIMIT)
+		return false;
+	resolve_scope();
+	if (addr_of(esp_v()) - 24 < ZLO)
+		return false;
+	ib();
+	e1(0x6a);
+	e1(0x00);
+	ib();
+	e1(0x6a);
+	e1(0x00);
+	ib();
+	e1(0x8d);
+	e1(0x64);
+	e1(0x24);
+	e1(0x08);
+	ib();
+	e1(0x9a);
+	e4(0);
+	e2(0x08);
+	unsigned call_at = pos - 6;
+	set_esp(esp_v() - 8);
+	ib();
+	e1(0xe9);
+	e4(0);
+	unsigned over_at = pos - 4, over_end = pos;
+	put4(call_at, FZ_CODE + pos);
+	int64_t e = esp_v();
+	prot[nprot].lo = e;
+	prot[nprot].hi = e + 8;
+	nprot++;
+	unsigned save_locked = locked;
+	locked |= RB(EBX) | RB(EBP);
+	in_scope++;
+	scope++;
+	gen_body(1 + (int)rn(2));
+	scope--;
+	in_scope--;
+	locked = save_locked;
+	nprot--;
+	ib();
+	e1(0xcb); /* retf */
+	set_esp(esp_v() + 8);
+	put4(over_at, (uint32_t)(pos - over_end));
+	return true;
+}
+
+
+/* ---- self-modifying code: stores into the code page (the CPU handles
+ * them: a store to an instruction ahead takes effect before it runs) */
+static bool u_smc(void)
+{
+	if (in_scope)
+		return false;
+	switch (rn(3)) {
+	case 0: { /* into code that already ran (top level: never runs again) */
+		if (pos < 8)
+			return false;
+		int w = rw();
+		uint32_t a = FZ_CODE + rn(pos - 4);
+		struct ins in;
+		ins_init(&in, w);
+		op1(&in, w == 1 ? 0xc6 : 0xc7);
+		in.modrm = true;
+		memset(&in.o, 0, sizeof(in.o));
+		in.o.m.base = in.o.m.index = -1;
+		in.o.m.disp = (int32_t)a;
+		in.o.m.dsz = 4;
+		in.immsz = w;
+		in.imm = rimm(w);
+		emit(&in);
+		return true;
+	}
+	case 1: { /* patch the immediate of the next mov r, imm32 */
+		int d = pick_dst(4);
+		if (d < 0)
+			return false;
+		uint32_t v = rval();
+		ib();
+		e1(0xc7); /* mov dword [abs], v: 10 bytes */
+		e1(0x05);
+		e4(FZ_CODE + pos + 8 + 1);
+		e4(v);
+		ib();
+		e1((uint8_t)(0xb8 + d));
+		e4(rval()); /* never executed as written */
+		set_exact(d, (int32_t)v);
+		return true;
+	}
+	default: { /* turn the next nop into inc r */
+		int d = pick_dst(4);
+		if (d < 0)
+			return false;
+		ib();
+		e1(0xc6); /* mov byte [abs], 0x40+d: 7 bytes */
+		e1(0x05);
+		e4(FZ_CODE + pos + 5 + 1);
+		e1((uint8_t)(0x40 + d));
+		ib();
+		e1(0x90); /* runs as inc r */
+		kill(d);
+		S.taint &= CF;
+		return true;
+	}
+	}
+}
+
 /* ---- faults */
 
 static bool u_fault(void)
 {
+	if (priv_mode && pct(40)) {
+		switch (rn(5)) {
+		case 0: /* int n: a vector without an error code */
+			ib();
+			e1(0xcd);
+			e1((uint8_t)(0x20 + rn(0xe0)));
+			return true;
+		case 1: /* QEMU 7.2 raises #UD for int1 (icebp): the CPU mode has it */
+		case 2: { /* a selector past the GDT limit: #GP(sel) */
+			int d = load_imm(0x40 + (rn(8) << 3));
+			if (d < 0)
+				return false;
+			ib();
+			e1(0x8e);
+			e1((uint8_t)(0xc0 | (pct(50) ? 4 : 3) << 3 | d));
+			return true;
+		}
+		case 3: { /* a null or code selector into SS: #GP */
+			int d = load_imm(pct(50) ? 0 : 0x08);
+			if (d < 0)
+				return false;
+			ib();
+			e1(0x8e);
+			e1((uint8_t)(0xd0 | d));
+			return true;
+		}
+		default: /* #UD: lock on a non-memory instruction */
+			ib();
+			e1(0xf0);
+			e1(0x90);
+			return true;
+		}
+	}
 	switch (rn(10)) {
 	case 0: ib(); e1(0x0f); e1(0x0b); return true;            /* ud2 */
 	case 1: { /* lock on a register form: #UD */
@@ -2640,7 +3367,7 @@ static bool u_fault(void)
 		e1((uint8_t)(0xc0 | rn(8) << 3 | d));
 		return true;
 	}
-	case 2: ib(); e1(0xcc); return true;                       /* int3 */
+	case 2: ib(); e1(pct(70) || priv_mode || skip_int1 ? 0xcc : 0xf1); return true; /* int3, int1 */
 	case 3: ib(); e1(0xcd); e1(0x03); return true;             /* int 3 */
 	case 4: /* into, after making OF likely set */
 		if (writable(EAX) && pct(60)) {
@@ -2732,40 +3459,54 @@ static bool u_fault(void)
 struct unit {
 	const char *name;
 	bool (*fn)(void);
-	int weight;
+	int weight;   /* normal mode */
+	int pweight;  /* privileged mode */
 };
 static struct unit units[] = {
-	{ "alu", u_alu, 16 }, { "test", u_test, 3 }, { "unary", u_unary, 4 },
-	{ "shift", u_shift, 7 }, { "shld", u_shld, 2 }, { "mul", u_mul, 4 },
-	{ "div", u_div, 3 }, { "bitop", u_bitop, 5 }, { "bsf", u_bsf, 2 },
-	{ "bswap", u_bswap, 1 }, { "setcc", u_setcc, 2 }, { "cmov", u_cmov, 3 },
-	{ "xchg", u_xchg, 4 }, { "cmpxchg8b", u_cmpxchg8b, 1 }, { "flagop", u_flagop, 3 },
-	{ "string", u_string, 5 }, { "mov", u_mov, 10 }, { "lea", u_lea, 3 },
-	{ "nop", u_nop, 1 }, { "xlat", u_xlat, 1 }, { "bcd", u_bcd, 2 },
-	{ "setptr", u_setptr, 2 }, { "push", u_push, 6 }, { "pusha", u_pusha, 1 },
-	{ "pushf", u_pushf, 2 }, { "enter", u_enter_leave, 2 }, { "espblock", u_espblock, 2 },
-	{ "stackswitch", u_stackswitch, 2 }, { "branch", u_branch, 7 }, { "loop", u_loop, 2 },
-	{ "call", u_call, 2 },
+	{ "alu", u_alu, 16, 16 }, { "test", u_test, 3, 3 }, { "unary", u_unary, 4, 4 },
+	{ "shift", u_shift, 7, 7 }, { "shld", u_shld, 2, 2 }, { "mul", u_mul, 4, 4 },
+	{ "div", u_div, 3, 3 }, { "bitop", u_bitop, 5, 5 }, { "bsf", u_bsf, 2, 2 },
+	{ "bswap", u_bswap, 1, 1 }, { "setcc", u_setcc, 2, 2 }, { "cmov", u_cmov, 3, 3 },
+	{ "xchg", u_xchg, 4, 4 },
+	/* QEMU's cmpxchg8b clobbers CF PF AF SF OF when the compare fails:
+	 * QEMU is not a reference for it */
+	{ "cmpxchg8b", u_cmpxchg8b, 1, 0 },
+	{ "flagop", u_flagop, 3, 3 }, { "string", u_string, 5, 5 }, { "mov", u_mov, 10, 10 },
+	{ "lea", u_lea, 3, 3 }, { "nop", u_nop, 1, 1 }, { "xlat", u_xlat, 1, 1 },
+	{ "bcd", u_bcd, 2, 2 }, { "setptr", u_setptr, 2, 2 }, { "push", u_push, 6, 6 },
+	{ "pusha", u_pusha, 1, 1 }, { "pushf", u_pushf, 2, 1 }, { "enter", u_enter_leave, 2, 2 },
+	{ "espblock", u_espblock, 2, 2 }, { "stackswitch", u_stackswitch, 2, 2 },
+	{ "branch", u_branch, 7, 7 }, { "loop", u_loop, 2, 2 }, { "call", u_call, 2, 2 },
+	/* the privileged mode only */
+	{ "pseg", u_pseg, 0, 6 }, { "pflags", u_pflags, 0, 4 }, { "pcr", u_pcr, 0, 3 },
+	{ "pdesc", u_pdesc, 0, 4 }, { "pio", u_pio, 0, 3 }, { "piret", u_piret, 0, 2 },
+	{ "pfar", u_pfar, 0, 3 },
+	{ "smc", u_smc, 1, 1 },
 };
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 static bool no_faults;
+static int cut = -1;      /* --cut K: only the first K units */
+static uint8_t user_code[FZ_MAX_CODE]; /* --code HEX */
+static int user_len = -1;
+static uint8_t user_undef;  /* --undef: flags undefined after hand-written bytes */
 
 static bool gen_unit(void)
 {
 	int total = 0;
 	for (unsigned i = 0; i < NUNITS; i++)
-		total += units[i].weight;
+		total += priv_mode ? units[i].pweight : units[i].weight;
 	if (!total)
 		die("every unit is skipped");
 	int x = (int)rn((uint32_t)total);
 	for (unsigned i = 0; i < NUNITS; i++) {
-		if (x < units[i].weight) {
+		int w = priv_mode ? units[i].pweight : units[i].weight;
+		if (x < w) {
 			/* pointers lost: re-establish them now and then */
 			if (!ebx_base() && pct(20) && writable(EBX))
 				return u_setptr();
 			return units[i].fn();
 		}
-		x -= units[i].weight;
+		x -= w;
 	}
 	return false;
 }
@@ -2805,13 +3546,23 @@ static size_t gen_case(uint32_t seed, int len, uint8_t *out, size_t room)
 		set_exact(r, (int32_t)v);
 	}
 	c.eflags = 2 | (rn(0x10000) & 0x8d5) | (pct(20) ? 0x400 : 0);
+	S.sbase[0] = S.sbase[1] = 0; /* FS = GS = 0x10 */
 	S.df = (c.eflags >> 10) & 1;
 	S.taint = 0;
 
 	int fault_at = pct(10) ? (int)rn((uint32_t)len) : -1;
 	if (no_faults)
 		fault_at = -1;
-	for (int u = 0; u < len && pos < CODE_LIMIT; u++) {
+	if (user_len >= 0) {
+		/* hand-written bytes: the flags --undef names are undefined
+		 * everywhere, the others defined */
+		len = 0;
+		memcpy(code, user_code, (size_t)user_len);
+		pos = (unsigned)user_len;
+		memset(undef_at, user_undef, pos + 1);
+		S.taint = user_undef;
+	}
+	for (int u = 0; u < len && u != cut && pos < CODE_LIMIT; u++) {
 		pre_unit();
 		if (u == fault_at) {
 			int tries = 0;
@@ -2851,9 +3602,15 @@ static void usage(void)
 		"usage: fuzzgen --seed S [--count K] [--len N] [--priv] [--skip LIST] --out PACK\n"
 		"       fuzzgen --seed S [--len N] [--priv] [--skip LIST] --raw FILE\n"
 		"       fuzzgen --list\n"
+		"--cut K: the same sequence cut after its first K units (to find a culprit)\n"
+		"--code HEX: these bytes instead of generated ones (registers still from the seed);\n"
+		"  --undef CF,OF...: the flags to mask as undefined in such a case (default none)\n"
 		"--skip NAME,NAME...: leave these unit families or features out (--list);\n"
 		"  fault: the deliberate faults; hi8esp: AH..BH next to ESP; op82: opcode 0x82;\n"
-		"  lea16: lea with 16-bit addressing.  The same seed then gives another sequence.\n");
+		"  lea16: lea with 16-bit addressing; iopl: IOPL bits in popfd/iret images\n"
+		"  (privileged mode); segbase: operands through FS/GS (privileged mode);\n"
+		"  int1: icebp among the deliberate faults.\n"
+		"  The same seed then gives another sequence.\n");
 	exit(2);
 }
 
@@ -2872,7 +3629,7 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--list")) {
 			for (unsigned u = 0; u < NUNITS; u++)
 				printf("%s\n", units[u].name);
-			printf("fault\nhi8esp\nop82\nlea16\n");
+			printf("fault\nhi8esp\nop82\nlea16\niopl\nsegbase\nint1\n");
 			return 0;
 		}
 		if (!v)
@@ -2888,6 +3645,39 @@ int main(int argc, char **argv)
 			out = v;
 		else if (!strcmp(a, "--raw"))
 			raw = v;
+		else if (!strcmp(a, "--cut"))
+			cut = atoi(v);
+		else if (!strcmp(a, "--undef")) {
+			static const char *const fl[6] = { "CF", "PF", "AF", "ZF", "SF", "OF" };
+			char buf[64];
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+				int k = 0;
+				while (k < 6 && strcasecmp(tok, fl[k]))
+					k++;
+				if (k == 6) {
+					fprintf(stderr, "fuzzgen: --undef: '%s' is not one of CF PF AF ZF SF OF\n", tok);
+					return 2;
+				}
+				user_undef |= (uint8_t)(1u << k);
+			}
+		}
+		else if (!strcmp(a, "--code")) {
+			user_len = 0;
+			for (const char *h = v; *h;) {
+				if (*h == ' ' || *h == ',') {
+					h++;
+					continue;
+				}
+				unsigned b;
+				if (sscanf(h, "%2x", &b) != 1 || !h[1] || user_len == FZ_MAX_CODE) {
+					fprintf(stderr, "fuzzgen: --code: bad hex at '%s'\n", h);
+					return 2;
+				}
+				user_code[user_len++] = (uint8_t)b;
+				h += 2;
+			}
+		}
 		else if (!strcmp(a, "--skip")) {
 			char buf[512];
 			snprintf(buf, sizeof(buf), "%s", v);
@@ -2901,11 +3691,17 @@ int main(int argc, char **argv)
 					skip_op82 = true;
 				else if (!strcmp(tok, "lea16"))
 					skip_lea16 = true;
+				else if (!strcmp(tok, "iopl"))
+					skip_iopl = true;
+				else if (!strcmp(tok, "segbase"))
+					skip_segbase = true;
+				else if (!strcmp(tok, "int1"))
+					skip_int1 = true;
 				else
 					found = false;
 				for (unsigned u = 0; u < NUNITS; u++)
 					if (!strcmp(tok, units[u].name)) {
-						units[u].weight = 0;
+						units[u].weight = units[u].pweight = 0;
 						found = true;
 					}
 				if (!found) {

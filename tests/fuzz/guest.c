@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include "fuzz.h"
 
-extern uint32_t fz_in[9], fz_out[9], fz_fault[12], fz_tail_ptr;
+extern uint32_t fz_in[9], fz_out[12], fz_fault[15], fz_tail_ptr;
 extern uint8_t fz_stubs[];
 int fz_enter(void);
 
@@ -85,6 +85,9 @@ void guest_main(void)
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (uint32_t)(uintptr_t)idt;
 	__asm__ volatile("lidt %0" : : "m"(idtr.limit));
+	/* a null LDTR: after reset its hidden part is base 0, limit 0xffff,
+	 * and emulators differ on whether a never-loaded LDTR is usable */
+	__asm__ volatile("lldt %w0" : : "r"(0));
 	/* every IRQ masked at both PICs (a BIOS may have left them open) */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
@@ -113,11 +116,18 @@ void guest_main(void)
 		if (fz_enter() == 0) {
 			memcpy(r.regs, fz_out, 32);
 			r.eflags = fz_out[8];
+			r.fs = fz_out[9];
+			r.gs = fz_out[10];
+			r.cr0 = fz_out[11];
 		} else {
 			memcpy(r.regs, fz_fault, 32);
 			r.eflags = fz_fault[8];
 			r.fault_eip = fz_fault[9];
 			r.vector = fz_fault[10];
+			r.error = fz_fault[11];
+			r.fs = fz_fault[12];
+			r.gs = fz_fault[13];
+			r.cr0 = fz_fault[14];
 			r.faulted = 1;
 		}
 		fz_canon(c, &r, scratch, init_buf, put, 0);

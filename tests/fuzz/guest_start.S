@@ -70,6 +70,10 @@ fz_tail:
 	mov [fz_out + 20], ebp
 	mov [fz_out + 24], esi
 	mov [fz_out + 28], edi
+	mov word ptr [fz_out + 36], fs
+	mov word ptr [fz_out + 40], gs
+	mov eax, cr0
+	mov [fz_out + 44], eax
 	mov eax, [esp - 4]
 	mov [fz_below], eax
 	pushfd
@@ -112,6 +116,10 @@ fz_common:
 	mov [fz_fault + 20], ebp
 	mov [fz_fault + 24], esi
 	mov [fz_fault + 28], edi
+	mov word ptr [fz_fault + 48], fs
+	mov word ptr [fz_fault + 52], gs
+	mov eax, cr0
+	mov [fz_fault + 56], eax
 	lea eax, [esp + 12]
 	mov [fz_fault + 16], eax
 	mov eax, [esp + 8]
@@ -154,8 +162,8 @@ gdt_desc:
 
 	.globl fz_in, fz_out, fz_fault, fz_tail_ptr
 fz_in:		.space 36
-fz_out:		.space 36
-fz_fault:	.space 48   /* regs[8], eflags, eip, vector, error */
+fz_out:		.space 48   /* regs[8], eflags, fs, gs, cr0 */
+fz_fault:	.space 64   /* regs[8], eflags, eip, vector, error, fs, gs, cr0 */
 fz_host_esp:	.long 0
 fz_below:	.long 0
 fz_code_ptr:	.long 0x01010000

@@ -5,7 +5,7 @@
 #
 # run-fuzz.sh [--seeds A-B] [--len N] [--btvm PATH] [--keep DIR] [--bin DIR]
 #             [--batch K] [--jobs J] [--skip LIST] [--ref cpu|qemu] [--qemu PATH]
-#             [--quiet]
+#             [--code HEX [--undef FLAGS]] [--no-minimize] [--details N] [--quiet]
 #
 # Prints one "FAIL seed S ..." line per mismatch (followed, unless --quiet,
 # by the disassembly of the sequence and the diff), then "N passed, M
@@ -23,12 +23,16 @@ bin=
 batch=100
 jobs=1
 skip=
+code=
+undef=
 ref=cpu
 qemu=qemu-system-i386
 quiet=0
+minimize=1
+details=
 
 usage() {
-	sed -n '6,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -41,9 +45,13 @@ while [ $# -gt 0 ]; do
 	--batch) batch=${2:?}; shift 2 ;;
 	--jobs) jobs=${2:?}; shift 2 ;;
 	--skip) skip=${2:?}; shift 2 ;;
+	--code) code=${2:?}; shift 2 ;;
+	--undef) undef=${2:?}; shift 2 ;;
 	--ref) ref=${2:?}; shift 2 ;;
 	--qemu) qemu=${2:?}; shift 2 ;;
 	--quiet) quiet=1; shift ;;
+	--no-minimize) minimize=0; shift ;;
+	--details) details=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "run-fuzz.sh: unknown option '$1'" >&2; usage ;;
 	esac
@@ -78,6 +86,8 @@ fi
 genflags=()
 [ -n "$skip" ] && genflags+=(--skip "$skip")
 [ "$ref" = qemu ] && genflags+=(--priv)
+[ -n "$code" ] && genflags+=(--code "$code") && minimize=0
+[ -n "$undef" ] && genflags+=(--undef "$undef")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/btvm-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
@@ -94,37 +104,47 @@ run_ref() {
 		tr -d '\r' < "$2" > "$2.t" && mv "$2.t" "$2"
 	fi
 }
-# run_bt PACK OUT ERR: btvm's output; returns btvm's status
+# run_bt PACK OUT ERR CASES: btvm's output; returns btvm's status.  The
+# time limit grows with the number of cases (a hang, e.g. a livelock, must
+# not stall a campaign for long: the cases it hid are run again alone).
 run_bt() {
 	cat "$guest" "$1" > "$1.img"
-	timeout 150 "$btvm" run --accel bt --flat=0x100000 --serial stdio --timeout 120 "$1.img" \
+	local limit=$((5 + $4 / 4))
+	timeout $((limit + 10)) "$btvm" run --accel bt --flat=0x100000 --serial stdio --timeout "$limit" "$1.img" \
 		< /dev/null > "$2" 2> "$3"
 	local rc=$?
 	tr -d '\r' < "$2" > "$2.t" && mv "$2.t" "$2"
 	return $rc
 }
 
-# compare REF BT: prints "SEED diff" or "SEED missing" for each case whose
-# result text differs from the reference, or that btvm never printed
+# compare REF BT FIRST COUNT: prints "SEED diff", "SEED missing" (btvm never
+# printed it) or "SEED noref" (the reference never printed it) for each seed
+# of FIRST..FIRST+COUNT-1 that does not match
 compare() {
-	awk '
+	awk -v first="$3" -v count="$4" '
 	FNR == 1 { file++ }
 	/^case / { seed = $2; cur = ""; next }
-	/^end$/ { if (seed != "") { if (file == 1) { ref[seed] = cur; order[++n] = seed } else got[seed] = cur }; seed = ""; next }
+	/^end$/ { if (seed != "") { if (file == 1) ref[seed] = cur; else got[seed] = cur }; seed = ""; next }
 	seed != "" { cur = cur $0 "\n" }
-	END { for (i = 1; i <= n; i++) { s = order[i]; if (!(s in got)) print s, "missing"; else if (got[s] != ref[s]) print s, "diff" } }
-	' "$1" "$2"
+	END {
+		for (s = first; s < first + count; s++) {
+			if (!(s in ref)) print s, "noref"
+			else if (!(s in got)) print s, "missing"
+			else if (got[s] != ref[s]) print s, "diff"
+		}
+	}' "$1" "$2"
 }
 
-# one_case SEED DIR: runs one seed alone; leaves DIR/{ref,bt,err}.out and
-# DIR/raw.bin
+# one_case SEED DIR [CUT]: runs one seed alone (its first CUT units only,
+# when given); leaves DIR/{ref,bt,err}.out, DIR/rc and DIR/raw.bin
 one_case() {
-	local s=$1 d=$2
+	local s=$1 d=$2 c=()
+	[ $# -ge 3 ] && c=(--cut "$3")
 	mkdir -p "$d"
-	"$gen" --seed "$s" --count 1 --len "$len" "${genflags[@]}" --out "$d/pack.bin" || return 2
-	"$gen" --seed "$s" --len "$len" "${genflags[@]}" --raw "$d/raw.bin" || return 2
+	"$gen" --seed "$s" --count 1 --len "$len" "${genflags[@]}" "${c[@]}" --out "$d/pack.bin" || return 2
+	"$gen" --seed "$s" --len "$len" "${genflags[@]}" "${c[@]}" --raw "$d/raw.bin" || return 2
 	run_ref "$d/pack.bin" "$d/ref.out"
-	run_bt "$d/pack.bin" "$d/bt.out" "$d/err.out"
+	run_bt "$d/pack.bin" "$d/bt.out" "$d/err.out" 1
 	echo $? > "$d/rc"
 }
 
@@ -132,12 +152,21 @@ case_text() { # FILE SEED
 	awk -v s="$2" '/^case /{p = ($2 == s)} p {print} /^end$/{p = 0}' "$1"
 }
 
+disasm() { # RAW [MARK_FROM_OFFSET]
+	objdump -D -b binary -m i386 -M intel --adjust-vma=0x01010000 "$1" | tail -n +8 |
+		awk -v m="${2:--1}" '
+		function hex(s,  i, c, v) { v = 0; for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; if (c < 0) break; v = v * 16 + c } return v }
+		{ a = hex(tolower($1)) - 16842752; sub(/^ */, ""); print ((m >= 0 && a >= m) ? ">>  " : "    ") $0 }'
+}
+
 report() { # SEED DIR ALONE_FAILS
 	local s=$1 d=$2 alone=$3 why
 	local bterr
 	bterr=$(grep -m1 '^btvm:' "$d/err.out" | grep -v 'guest state' || true)
 	[ -z "$bterr" ] && bterr=$(grep -m1 'bt backend' "$d/err.out" || true)
-	if [ "$alone" = 0 ]; then
+	if ! grep -q "^case $s\$" "$d/ref.out"; then
+		why="no result from the reference ($ref): $(grep -v '^case\|^done' "$d/ref.out" | head -1)"
+	elif [ "$alone" = 0 ]; then
 		why="fails only in its batch (passes alone): state left by an earlier case?"
 	elif ! grep -q "^case $s\$" "$d/bt.out"; then
 		why="no result from btvm (status $(cat "$d/rc"))${bterr:+: $bterr}"
@@ -146,22 +175,48 @@ report() { # SEED DIR ALONE_FAILS
 		why="first difference: ${why:-?}"
 	fi
 	echo "FAIL seed $s (len $len): $why"
-	if [ "$quiet" = 0 ]; then
-		objdump -D -b binary -m i386 -M intel --adjust-vma=0x01010000 "$d/raw.bin" | tail -n +8 | sed 's/^/    /'
-		echo "    --- $ref (reference)  +++ bt"
-		diff -u <(case_text "$d/ref.out" "$s") <(case_text "$d/bt.out" "$s") | tail -n +3 | sed 's/^/    /'
-		[ -n "$bterr" ] && sed 's/^/    /' "$d/err.out" | head -8
+	shown_details=$((shown_details + 1))
+	local detail=1
+	[ "$quiet" = 1 ] && detail=0
+	[ -n "$details" ] && [ "$shown_details" -gt "$details" ] && detail=0
+	[ "$detail" = 0 ] && [ -z "$keep" ] && return
+	# The shortest failing prefix (in units): its last unit is the culprit.
+	local md=$d/min k mark=-1 shown=$d
+	if [ "$minimize" = 1 ] && [ "$alone" = 1 ]; then
+		for ((k = 1; k <= len; k++)); do
+			rm -rf "$md"
+			one_case "$s" "$md" "$k"
+			if [ -n "$(compare "$md/ref.out" "$md/bt.out" "$s" 1)" ]; then
+				"$gen" --seed "$s" --len "$len" "${genflags[@]}" --cut $((k - 1)) --raw "$md/prev.bin"
+				mark=$(stat -c %s "$md/prev.bin")
+				shown=$md
+				break
+			fi
+		done
 	fi
+	{
+		echo "    reproduce: $0 --seeds $s-$s --len $len${skip:+ --skip $skip} --ref $ref${code:+ --code '$code'}${undef:+ --undef $undef}"
+		if [ "$mark" -ge 0 ]; then
+			echo "    shortest failing prefix: the first $k units (fuzzgen --cut $k); the last one is marked >>"
+		fi
+		disasm "$shown/raw.bin" "$mark"
+		echo "    --- $ref (reference)  +++ bt"
+		diff -u <(case_text "$shown/ref.out" "$s") <(case_text "$shown/bt.out" "$s") | tail -n +3 | sed 's/^/    /'
+		[ -n "$bterr" ] && sed 's/^/    /' "$d/err.out" | head -8
+	} > "$d/report.txt"
+	[ "$detail" = 1 ] && cat "$d/report.txt"
 	if [ -n "$keep" ]; then
 		mkdir -p "$keep/seed-$s"
 		cp "$d"/* "$keep/seed-$s/" 2>/dev/null
-		objdump -D -b binary -m i386 -M intel --adjust-vma=0x01010000 "$d/raw.bin" > "$keep/seed-$s/disasm.txt"
+		[ -d "$d/min" ] && cp -r "$d/min" "$keep/seed-$s/"
+		disasm "$d/raw.bin" > "$keep/seed-$s/disasm.txt"
 	fi
 }
 
 # run_chunk A B OUTDIR: runs seeds A..B in batches; writes OUTDIR/{pass,fail,log}
 run_chunk() {
 	local a=$1 b=$2 o=$3 s n pass=0 fail=0
+	shown_details=0
 	mkdir -p "$o"
 	: > "$o/log"
 	s=$a
@@ -178,7 +233,7 @@ run_chunk() {
 			continue
 		fi
 		run_ref "$bd/pack.bin" "$bd/ref.out"
-		run_bt "$bd/pack.bin" "$bd/bt.out" "$bd/err.out"
+		run_bt "$bd/pack.bin" "$bd/bt.out" "$bd/err.out" "$n"
 		# Every case that differs, or that btvm did not reach (it
 		# stopped at an earlier case), is run again alone.  A case
 		# missing from the batch that passes alone is a pass.
@@ -188,7 +243,7 @@ run_chunk() {
 			local cd=$o/case-$f
 			rm -rf "$cd"
 			one_case "$f" "$cd"
-			if [ -n "$(compare "$cd/ref.out" "$cd/bt.out")" ]; then
+			if [ -n "$(compare "$cd/ref.out" "$cd/bt.out" "$f" 1)" ]; then
 				report "$f" "$cd" 1 >> "$o/log"
 				nbad=$((nbad + 1))
 			elif [ "$kind" = diff ] && [ "$n" -gt 1 ]; then
@@ -196,7 +251,7 @@ run_chunk() {
 				nbad=$((nbad + 1))
 			fi
 			rm -rf "$cd"
-		done < <(compare "$bd/ref.out" "$bd/bt.out")
+		done < <(compare "$bd/ref.out" "$bd/bt.out" "$s" "$n")
 		fail=$((fail + nbad))
 		pass=$((pass + n - nbad))
 		s=$((s + n))
