@@ -411,13 +411,13 @@ static void bt_dump_state(struct vm *vm, FILE *f)
 	if (!bt)
 		return;
 	struct bt_cpu *c = &bt->cpu;
-	fprintf(f, "btvm: guest state: EIP=%08x EFLAGS=%08x EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
-		   "btvm:   ESI=%08x EDI=%08x EBP=%08x ESP=%08x CS=%04x SS=%04x\n"
-		   "btvm:   CR0=%08x CR2=%08x CR3=%08x CR4=%08x GDT=%08x/%x IDT=%08x/%x\n",
+	struct guest_state_view g = {
 		c->eip, c->eflags, c->regs[R_EAX], c->regs[R_EBX], c->regs[R_ECX], c->regs[R_EDX],
 		c->regs[R_ESI], c->regs[R_EDI], c->regs[R_EBP], c->regs[R_ESP], c->seg[S_CS].sel,
-		c->seg[S_SS].sel, c->cr0, c->cr2, c->cr3, c->cr4, c->gdtr.base, c->gdtr.limit,
-		c->idtr.base, c->idtr.limit);
+		c->seg[S_SS].sel, c->cr0, c->cr2, c->cr3, c->cr4, c->gdtr.base, c->idtr.base,
+		c->gdtr.limit, c->idtr.limit,
+	};
+	guest_state_print(f, &g);
 }
 
 static void bt_print_stats(struct vm *vm, FILE *f)

@@ -67,6 +67,16 @@ struct cpu_backend {
 	void (*destroy)(struct vm *vm);
 };
 
+/* The registers a crash report shows, filled by each backend's dump_state. */
+struct guest_state_view {
+	uint32_t eip, eflags, eax, ebx, ecx, edx, esi, edi, ebp, esp;
+	uint16_t cs, ss;
+	uint32_t cr0, cr2, cr3, cr4, gdt_base, idt_base;
+	uint16_t gdt_limit, idt_limit;
+};
+/* Prints the three "btvm: guest state" lines (monitor/stats.c). */
+void guest_state_print(FILE *f, const struct guest_state_view *g);
+
 extern const struct cpu_backend kvm_backend;
 extern const struct cpu_backend bt_backend;
 #endif

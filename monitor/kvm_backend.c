@@ -179,16 +179,13 @@ static void kvm_dump_state(struct vm *vm, FILE *f)
 	struct kvm_sregs sr;
 	if (!s || ioctl(s->h.vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(s->h.vcpu_fd, KVM_GET_SREGS, &sr) < 0)
 		return;
-	fprintf(f, "btvm: guest state: EIP=%08llx EFLAGS=%08llx EAX=%08llx EBX=%08llx ECX=%08llx EDX=%08llx\n"
-		   "btvm:   ESI=%08llx EDI=%08llx EBP=%08llx ESP=%08llx CS=%04x SS=%04x\n"
-		   "btvm:   CR0=%08llx CR2=%08llx CR3=%08llx CR4=%08llx GDT=%08llx/%x IDT=%08llx/%x\n",
-		(unsigned long long)r.rip, (unsigned long long)r.rflags, (unsigned long long)r.rax,
-		(unsigned long long)r.rbx, (unsigned long long)r.rcx, (unsigned long long)r.rdx,
-		(unsigned long long)r.rsi, (unsigned long long)r.rdi, (unsigned long long)r.rbp,
-		(unsigned long long)r.rsp, sr.cs.selector, sr.ss.selector,
-		(unsigned long long)sr.cr0, (unsigned long long)sr.cr2, (unsigned long long)sr.cr3,
-		(unsigned long long)sr.cr4, (unsigned long long)sr.gdt.base, sr.gdt.limit,
-		(unsigned long long)sr.idt.base, sr.idt.limit);
+	struct guest_state_view g = {
+		(uint32_t)r.rip, (uint32_t)r.rflags, (uint32_t)r.rax, (uint32_t)r.rbx, (uint32_t)r.rcx,
+		(uint32_t)r.rdx, (uint32_t)r.rsi, (uint32_t)r.rdi, (uint32_t)r.rbp, (uint32_t)r.rsp,
+		sr.cs.selector, sr.ss.selector, (uint32_t)sr.cr0, (uint32_t)sr.cr2, (uint32_t)sr.cr3,
+		(uint32_t)sr.cr4, (uint32_t)sr.gdt.base, (uint32_t)sr.idt.base, sr.gdt.limit, sr.idt.limit,
+	};
+	guest_state_print(f, &g);
 }
 
 static void kvm_destroy(struct vm *vm)

@@ -40,3 +40,13 @@ void stats_print(struct vm *vm, FILE *f)
 	if (vm->backend->print_stats)
 		vm->backend->print_stats(vm, f);
 }
+
+void guest_state_print(FILE *f, const struct guest_state_view *g)
+{
+	fprintf(f, "btvm: guest state: EIP=%08x EFLAGS=%08x EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
+		   "btvm:   ESI=%08x EDI=%08x EBP=%08x ESP=%08x CS=%04x SS=%04x\n"
+		   "btvm:   CR0=%08x CR2=%08x CR3=%08x CR4=%08x GDT=%08x/%x IDT=%08x/%x\n",
+		g->eip, g->eflags, g->eax, g->ebx, g->ecx, g->edx, g->esi, g->edi, g->ebp, g->esp,
+		g->cs, g->ss, g->cr0, g->cr2, g->cr3, g->cr4, g->gdt_base, g->gdt_limit, g->idt_base,
+		g->idt_limit);
+}
