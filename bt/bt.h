@@ -41,10 +41,10 @@ struct bt {
 	bool unsupported;        /* the BX_ERROR is a missing feature, not a failure */
 	volatile int kicked;
 	bool want_irq_window;
-	bool single_next;
+	bool single_next;        /* translate the next block one instruction long */
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
-	uint64_t gs_base;        /* the view GS points at now */        /* translate the next block one instruction long */
+	uint64_t gs_base;        /* the view GS points at now */
 	struct bt_stats st;
 };
 
@@ -58,6 +58,11 @@ bool bt_views_unprotect(struct bt *bt, uint64_t pa);
 void bt_select_view(struct bt *bt);  /* GS base for the current CPL */
 
 /* translate.c */
+/* A high-byte register next to ESP or a folded address is accessed through
+ * ESI, with the guest's ESI saved in r14: the translation starts with
+ * `nopl BT_HI8_MARK(%rax)` (0F 1F 80 imm32) so that a fault inside it can
+ * put the guest ESI back (bt_backend.c, on_fault). */
+#define BT_HI8_MARK 0x38494842u
 /* NULL when the fetch at eip faults (bt->exit = BX_EXCEPTION) or fails. */
 struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode);
 size_t bt_fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want);

@@ -76,6 +76,19 @@ static void poll_restore(struct bt *bt)
 	mprotect(bt->tc.poll, 4096, PROT_READ | PROT_WRITE);
 }
 
+/* True when the translation of one guest instruction, from start up to the
+ * faulting host PC, contains the BT_HI8_MARK no-op (bt.h). */
+static bool hi8_marker_before(const uint8_t *start, const uint8_t *pc)
+{
+	for (const uint8_t *p = start; p + 7 <= pc; p++) {
+		uint32_t m;
+		memcpy(&m, p + 3, 4);
+		if (p[0] == 0x0F && p[1] == 0x1F && p[2] == 0x80 && m == BT_HI8_MARK)
+			return true;
+	}
+	return false;
+}
+
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
@@ -89,10 +102,13 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	struct bt_cpu *c = &bt->cpu;
 	/* The guest instruction whose translation faulted. */
 	uint32_t off = (uint32_t)((uint8_t *)g[REG_RIP] - b->code), eip = b->eip;
-	for (unsigned i = 0; i < b->n_insns && b->host_off[i + 1] <= off; i++)
-		eip += b->insn_len[i];
+	unsigned idx = 0;
+	for (; idx < b->n_insns && b->host_off[idx + 1] <= off; idx++)
+		eip += b->insn_len[idx];
 	for (int r = 0; r < 8; r++)
 		c->regs[r] = (uint32_t)g[host_regs_map[r]];
+	if (idx < b->n_insns && hi8_marker_before(b->code + b->host_off[idx], b->code + off))
+		c->regs[R_ESI] = (uint32_t)g[REG_R14]; /* translate.c: guest ESI saved in r14 */
 	c->eflags = (c->eflags & ~(EFLAGS_HOST_MASK | EFLAGS_IF)) | ((uint32_t)g[REG_EFL] & EFLAGS_HOST_MASK) | c->vif;
 	c->eip = eip;
 	bt->st.host_faults++;
@@ -154,7 +170,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			bt_views_unprotect(bt, r.page_pa);
 			tcache_invalidate_page(&bt->tc, frame);
 			bt->st.smc_faults++;
-				bt->smc_step = true; /* else retranslation re-protects: a livelock */
+			bt->smc_step = true; /* else retranslation re-protects: a livelock */
 			kview_map_page(view, lin, frame, r.writable && r.dirty);
 			break; /* re-dispatch: the current block may be gone */
 		}
@@ -352,7 +368,18 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		bt->st.dispatches++;
 		c->last_stub = 0;
 		bt_select_view(bt);
+		uint32_t smc_pages[2] = { b->page0, b->page1 };
 		bt_enter(c, b->code);
+		if (smc) {
+			/* The one-instruction block that wrote to its own code page
+			 * ran on an unprotected page: drop it (nothing would catch
+			 * the next write there) and translate normally again. */
+			bt->smc_step = false;
+			tcache_invalidate_page(&bt->tc, smc_pages[0]);
+			if (smc_pages[1] != smc_pages[0])
+				tcache_invalidate_page(&bt->tc, smc_pages[1]);
+			c->last_stub = 0;
+		}
 		if (bt->exit == BX_DISPATCH && c->last_stub && !tf) {
 			prev_stub = (uint8_t *)(uintptr_t)c->last_stub - TC_STUB_LEN;
 			prev_gen = bt->tc.generation;

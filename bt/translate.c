@@ -190,6 +190,30 @@ static const ZydisDecodedOperand *mem_operand(const struct insn *in)
 	return NULL;
 }
 
+/* movzx/movsx ESP (or SP), AH..BH: the destination cannot be R12 next to a
+ * high-byte source, so the result goes to ESI (saved in r14) and is moved
+ * to R12 after.  Register operands only: nothing here can fault. */
+static bool hi8_reg_esp(struct emit *e, const struct insn *in, const uint8_t *bytes,
+			unsigned npfx, unsigned opc_end, uint8_t mod, uint8_t rm)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	if (mod != 3 || (zi->mnemonic != ZYDIS_MNEMONIC_MOVZX && zi->mnemonic != ZYDIS_MNEMONIC_MOVSX) ||
+	    zi->raw.modrm.reg != 4)
+		return false;
+	bool o16 = zi->operand_width == 16;
+	b1(e, 0x49); b1(e, 0x89); b1(e, 0xF6);                  /* mov r14,rsi */
+	for (unsigned i = 0; i < npfx; i++)
+		b1(e, bytes[i]);                                 /* 0x66 (segment prefixes: no effect) */
+	for (unsigned i = npfx; i < opc_end; i++)
+		b1(e, bytes[i]);
+	b1(e, (uint8_t)(0xC0 | (6 << 3) | rm));                /* movzx/movsx esi, high8 */
+	if (o16)
+		b1(e, 0x66);
+	b1(e, 0x41); b1(e, 0x89); b1(e, 0xF4);                  /* mov r12d,esi (r12w,si) */
+	b1(e, 0x4C); b1(e, 0x89); b1(e, 0xF6);                  /* mov rsi,r14 */
+	return !e->overflow;
+}
+
 /* Copies one instruction with its operands fixed (see the top comment).
  * new_opcode/new_opc_len replace the opcode bytes when non-NULL, reg_override
  * (host register) replaces ModRM.reg when >= 0, disp_adjust is added to the
@@ -253,9 +277,17 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 	}
 	/* memory base ESP → R12 (REX.B); only through a SIB byte */
 	bool base_esp = has_modrm && mod != 3 && rm == 4 && (sib & 7) == 4;
+	/* A high-byte register (AH..BH) cannot be encoded next to a REX
+	 * prefix, which R12 (ESP) and R13 (a folded address) need.  Such an
+	 * instruction goes through ESI instead (hi8_via_esi below). */
+	bool via_esi = high8 && (rex || (is_mem && (base_esp || fold)));
+	if (via_esi && is_mem && !is_lea)
+		fold = true;       /* the address into r13 first, then into ESI */
+	else if (via_esi)
+		return hi8_reg_esp(e, in, bytes, npfx, opc_end, mod, rm);
 	if (base_esp && !fold)
 		rex |= 0x41;
-	if (rex && high8)
+	if (rex && high8 && !via_esi)
 		return false;
 
 	/* legacy prefixes, minus segment overrides and 0x67: emitted right
@@ -271,8 +303,6 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 		} \
 	} while (0)
 
-	if (is_mem && fold && high8)
-		return false; /* the access through r13 needs a REX prefix */
 	if (is_mem && addr16) {
 		/* 16-bit address: r13d = (base16 + index16 + disp) & 0xffff, from
 		 * the operand Zydis decoded; then the segment base and the access
@@ -343,11 +373,18 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 		/* lea r13d, [r13 + base] */
 		if (seg_base)
 			b1(e, 0x45), b1(e, 0x8D), b1(e, 0xAD), b4(e, seg_base);
-		/* the instruction itself through gs:[r13d] */
+		if (via_esi) {
+			/* marker (for the fault handler), mov r14,rsi ; mov esi,r13d */
+			b1(e, 0x0F); b1(e, 0x1F); b1(e, 0x80); b4(e, BT_HI8_MARK);
+			b1(e, 0x49); b1(e, 0x89); b1(e, 0xF6);
+			b1(e, 0x44); b1(e, 0x89); b1(e, 0xEE);
+		}
+		/* the instruction itself through gs:[r13d] (gs:[esi]) */
 		EMIT_PREFIXES();
 		b1(e, 0x65); b1(e, 0x67);
 		rex |= 0x41;
-		b1(e, rex);
+		if (!via_esi)
+			b1(e, rex);
 		if (new_opcode)
 			for (int i = 0; i < new_opc_len; i++) b1(e, new_opcode[i]);
 		else if (!has_modrm) {
@@ -357,13 +394,18 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 			reg = 0; /* AL/EAX */
 		} else
 			for (unsigned i = npfx; i < opc_end; i++) b1(e, bytes[i]);
-		b1(e, (uint8_t)(0x45 | (reg << 3))); /* mod=01 rm=101 (r13) */
-		b1(e, 0x00);
+		if (via_esi)
+			b1(e, (uint8_t)(0x06 | (reg << 3))); /* mod=00 rm=110 (esi) */
+		else
+			b1(e, (uint8_t)(0x45 | (reg << 3))), b1(e, 0x00); /* mod=01 rm=101 (r13), disp8 0 */
 		unsigned tail = has_modrm ? (zi->raw.disp.size ? zi->raw.disp.offset + disp_size
 				: has_sib ? zi->raw.sib.offset + 1u : zi->raw.modrm.offset + 1u)
 			      : zi->raw.disp.offset + disp_size;
 		for (unsigned i = tail; i < zi->length; i++)
 			b1(e, bytes[i]);
+		if (via_esi) {
+			b1(e, 0x4C); b1(e, 0x89); b1(e, 0xF6);      /* mov rsi,r14 */
+		}
 		return !e->overflow;
 	}
 

@@ -3307,7 +3307,7 @@ static bool u_smc(void)
 		ib();
 		e1(0xc6); /* mov byte [abs], 0x40+d: 7 bytes */
 		e1(0x05);
-		e4(FZ_CODE + pos + 5 + 1);
+		e4(FZ_CODE + pos + 5); /* the nop: after this disp32 and the imm8 */
 		e1((uint8_t)(0x40 + d));
 		ib();
 		e1(0x90); /* runs as inc r */

@@ -35,6 +35,19 @@ static void write_at(uint32_t va, uint32_t v, uint32_t *at)
 			 : "=&r"(*at) : "r"(va), "r"(v) : "memory");
 }
 
+/* movb (%esp,%reg), %ah: bt cannot encode AH next to ESP (R12) and goes
+ * through ESI; a fault there must still report the guest's own ESI. */
+static uint32_t read_ah_via_esp(uint32_t va, uint32_t *at)
+{
+	uint32_t esi = 0x5A5A1234, eax = 0;
+	__asm__ volatile("movl $1f, %0\n"
+			 "subl %%esp, %3\n"
+			 "1: movb (%%esp,%3,1), %%ah\n"
+			 "2:\n\t" ASM_FIXUP("1b", "2b")
+			 : "=&r"(*at), "+S"(esi), "+a"(eax), "+r"(va) : : "memory");
+	return esi;
+}
+
 static void expect_pf(const char *what, uint32_t at, uint32_t cr2, uint32_t err)
 {
 	CHECK(last_fault.count == 1 && last_fault.vector == 14, "%s: one #PF", what);
@@ -75,6 +88,11 @@ static void test_not_present(void)
 	v = read_at(VA_NONE + 0x10, &at);
 	expect_pf("read, PDE not present", at, VA_NONE + 0x10, 0);
 	CHECK_EQ(v, 0xFFFFFFFF, "read, PDE not present: destination not written");
+
+	fault_reset();
+	uint32_t esi = read_ah_via_esp(VA_NONE + 0x30, &at);
+	expect_pf("read AH through [ESP+reg], PDE not present", at, VA_NONE + 0x30, 0);
+	CHECK_EQ(esi, 0x5A5A1234, "read AH through [ESP+reg]: ESI intact in the fault frame");
 
 	fault_reset();
 	write_at(VA_NONE + 0x2004, 1, &at);
