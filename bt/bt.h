@@ -23,6 +23,13 @@ enum bt_exit_reason {
 struct bt_stats {
 	uint64_t callouts, emulated[16], exits, dispatches, exceptions, interrupts;
 	uint64_t smc_faults, host_faults, shadow_fills;
+	uint64_t mmio_faults, mmio_callouts;
+};
+
+#define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */
+struct bt_mmio_eip {
+	uint32_t eip;
+	bool used;
 };
 
 struct bt {
@@ -45,6 +52,9 @@ struct bt {
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
 	uint64_t gs_base;        /* the view GS points at now */
+	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */
+	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];
+	uint32_t n_mmio_eips;
 	struct bt_stats st;
 };
 
@@ -56,6 +66,21 @@ void bt_views_unmap_page(struct bt *bt, uint32_t lin);
 void bt_views_protect_code(struct bt *bt, uint64_t pa);
 bool bt_views_unprotect(struct bt *bt, uint64_t pa);
 void bt_select_view(struct bt *bt);  /* GS base for the current CPL */
+
+/* mmio.c: device memory from translated code */
+bool bt_mmio_eip_known(const struct bt *bt, uint32_t eip);
+void bt_mmio_fault(struct bt *bt, uint32_t eip);  /* from the fault handler */
+int bt_mmio_step(struct bt *bt);                  /* from the dispatcher: 0 done, 1 leave */
+int bt_co_mmio(struct bt_cpu *cpu, uint32_t idx); /* callout for tc.emul[idx] */
+
+/* emulate.c: operand helpers shared with mmio.c */
+uint32_t bt_reg_get(struct bt_cpu *c, ZydisRegister r);
+void bt_reg_set(struct bt_cpu *c, ZydisRegister r, uint32_t v);
+uint32_t bt_op_lin(struct bt_cpu *c, const ZydisDecodedOperand *op);
+void bt_rearm_host_timer(struct vm *vm);
+
+/* bt_backend.c */
+bool bt_intr_pending(struct bt *bt);              /* an external interrupt is waiting */
 
 /* translate.c */
 /* A high-byte register next to ESP or a folded address is accessed through

@@ -140,8 +140,12 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 				bt->smc_step = true; /* else retranslation re-protects: a livelock */
 				break;
 			}
-			bt_unsupported(bt, "guest access to physical address %#llx at EIP %#x: there is no "
-				       "RAM there, and bt does not emulate MMIO yet", (unsigned long long)pa, eip);
+			if (pa >= bt->vm->mem.phys.size) {
+				bt_mmio_fault(bt, eip);
+				break;
+			}
+			bt_set_error(bt, "internal error: host fault at guest EIP %#x on RAM at physical "
+				     "address %#llx, which the view maps", eip, (unsigned long long)pa);
 			break;
 		}
 		/* Paging: a virtual-TLB miss, a first write (D bit), a write to
@@ -162,8 +166,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		}
 		uint32_t frame = r.page_pa >> 12;
 		if (r.page_pa >= bt->vm->mem.phys.size) {
-			bt_unsupported(bt, "guest access to physical address %#x (linear %#x) at EIP %#x: no RAM "
-				       "there, and bt does not emulate MMIO yet", r.pa, lin, eip);
+			bt_mmio_fault(bt, eip);
 			break;
 		}
 		if (write && kview_is_code(view, frame)) {
@@ -280,6 +283,11 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	return 0;
 }
 
+bool bt_intr_pending(struct bt *bt)
+{
+	return pic_intr_pending(&bt->vm->pic);
+}
+
 static bool bt_irq_window_open(struct vm *vm)
 {
 	struct bt *bt = bt_state(vm);
@@ -333,6 +341,22 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		if (bt->want_irq_window && bt_irq_window_open(vm)) {
 			ex->kind = VCPU_EXIT_IRQ_WINDOW;
 			break;
+		}
+		if (bt->mmio_step) {
+			/* the instruction at EIP touched MMIO: run it in C */
+			bt->mmio_step = false;
+			prev_stub = NULL;
+			if (bt_mmio_step(bt) && bt->exit != BX_DISPATCH) {
+				if (bt->exit == BX_EXCEPTION) {
+					bt->st.exceptions++;
+					bt_deliver_pending(bt);
+					if (bt->exit == BX_SHUTDOWN)
+						goto shutdown;
+				}
+				if (bt->exit == BX_ERROR)
+					goto error;
+			}
+			continue;
 		}
 		bool tf = c->eflags & EFLAGS_TF;
 		bool smc = bt->smc_step;
@@ -464,6 +488,9 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)bt->st.exceptions, (unsigned long long)bt->st.interrupts,
 		(unsigned long long)bt->st.host_faults, (unsigned long long)bt->st.smc_faults,
 		(unsigned long long)tc->flushes, (unsigned long long)tc->invalidations);
+	fprintf(f, "  bt: MMIO: %llu host faults, %llu callouts (%u instructions retranslated as callouts)\n",
+		(unsigned long long)bt->st.mmio_faults, (unsigned long long)bt->st.mmio_callouts,
+		bt->n_mmio_eips);
 	fprintf(f, "  shadow: %llu fills, %llu view resets (CR3/paging changes), %u pages mapped now\n",
 		(unsigned long long)bt->st.shadow_fills, (unsigned long long)bt->kv.resets, bt->kv.n_mapped);
 }

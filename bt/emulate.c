@@ -1388,3 +1388,10 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	return LEAVE;
 }
 #undef in
+
+/* ---- operand helpers for bt/mmio.c */
+
+uint32_t bt_reg_get(struct bt_cpu *c, ZydisRegister r) { return reg_read(c, r); }
+void bt_reg_set(struct bt_cpu *c, ZydisRegister r, uint32_t v) { reg_write(c, r, v); }
+uint32_t bt_op_lin(struct bt_cpu *c, const ZydisDecodedOperand *op) { return lin_of(c, op); }
+void bt_rearm_host_timer(struct vm *vm) { rearm_host_timer(vm); }

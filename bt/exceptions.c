@@ -69,9 +69,18 @@ static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, boo
 		bool ok = write ? phys_write(&bt->vm->mem.phys, pa, p, chunk)
 				: phys_read(&bt->vm->mem.phys, pa, p, chunk);
 		if (!ok) {
-			bt_unsupported(bt, "guest access to physical address %#x (linear %#x), outside RAM: "
-				       "MMIO is not emulated by the bt backend yet", pa, lin);
-			return false;
+			/* no RAM: a device register (or nothing, which reads
+			 * as all ones), in accesses of at most 4 bytes */
+			struct vm *vm = bt->vm;
+			for (unsigned o = 0; o < chunk;) {
+				unsigned n = chunk - o >= 4 && !((pa + o) & 3) ? 4 : 1;
+				io_bus_access(&vm->mmio, pa + o, p + o, n, write);
+				if (write)
+					vm->stats.mmio_writes++;
+				else
+					vm->stats.mmio_reads++;
+				o += n;
+			}
 		}
 		if (write) {
 			/* A write from C (a pushed frame, a string instruction) to

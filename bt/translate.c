@@ -616,6 +616,16 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 		emit_emulate(e, eip, true);  /* raises #NM or #UD as CR0 says */
 		return false;
 	}
+	if (in->cls == IC_COPY && bt->n_mmio_eips && bt_mmio_eip_known(bt, eip) && mem_operand(in)) {
+		/* adaptive translation: this one touched MMIO before (mmio.c) */
+		int idx = tcache_keep_insn(tc, in);
+		if (idx >= 0) {
+			emit_callout(e, bt_co_mmio, (uint32_t)idx);
+			if (last)
+				emit_exit(e, next);
+			return true;
+		}
+	}
 	if (bt->cpu.cpl == 0) {
 		bool op32 = in->zi.operand_width == 32;
 		switch (in->zi.mnemonic) {
