@@ -19,12 +19,12 @@ import sys
 
 SYSTEMS = ["native", "btvm-bt", "btvm-kvm", "qemu-kvm", "qemu-tcg", "bochs"]
 BENCHES = ["syscall", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
-           "clisti", "pushfpopf", "irq", "ctxsw"]
+           "compute", "clisti", "pushfpopf", "irq", "ctxsw"]
 # Adams & Agesen, ASPLOS 2006, table 2 (nanobenchmarks), where there is a
 # counterpart.
 PAPER = {"syscall": "syscall", "in": "in", "cr3": "(cr8wr: privileged register write)",
          "ptemod": "ptemod", "pgfault": "pgfault", "divzero": "divzero",
-         "callret": "call/ret", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
+         "callret": "call/ret", "compute": "—", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
 RATIOS = [("bt/native", "btvm-bt", "native"), ("bt/tcg", "btvm-bt", "qemu-tcg"),
           ("bt/kvm", "btvm-bt", "btvm-kvm")]
 

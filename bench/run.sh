@@ -20,13 +20,13 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCHES=(syscall in cr3 ptemod pgfault divzero callret clisti pushfpopf irq ctxsw)
+BENCHES=(syscall in cr3 ptemod pgfault divzero callret compute clisti pushfpopf irq ctxsw)
 ALL_SYSTEMS=(native btvm-bt btvm-kvm qemu-kvm qemu-tcg bochs)
 # What each benchmark asks of the host's KVM beyond flat 32-bit protected
 # mode (the `btvm probe --accel kvm --needs` vocabulary; see nano.c).
 declare -A NEEDS=([syscall]=iret [in]=none [cr3]=paging [ptemod]=paging [pgfault]="iret,paging"
-	[divzero]=iret [callret]=none [clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
-NATIVE_OK=" syscall callret pushfpopf "
+	[divzero]=iret [callret]=none [compute]=none [clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
+NATIVE_OK=" syscall callret compute pushfpopf "
 
 orig_args="$*"
 quick=0 reps="" ms="" only="" systems="" build="$ROOT/build" out="$ROOT/bench/results"

@@ -24,6 +24,7 @@ struct bt_stats {
 	uint64_t callouts, emulated[16], exits, dispatches, exceptions, interrupts;
 	uint64_t smc_faults, host_faults, shadow_fills;
 	uint64_t mmio_faults, mmio_callouts;
+	uint64_t translate_ns;    /* time spent in bt_translate */
 };
 
 #define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include "bt/bt.h"
@@ -283,6 +284,13 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 bool bt_intr_pending(struct bt *bt)
 {
 	return pic_intr_pending(&bt->vm->pic);
@@ -366,7 +374,9 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		struct bt_block *b = smc ? NULL : tcache_lookup(&bt->tc, c->eip, mode);
 		if (!b) {
 			bt->exit = BX_DISPATCH;
+			uint64_t t0 = mono_ns();
 			b = bt_translate(bt, c->eip, mode);
+			bt->st.translate_ns += mono_ns() - t0;
 			if (!b) {
 				prev_stub = NULL;
 				if (bt->exit == BX_EXCEPTION) {
@@ -481,6 +491,10 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)tc->copied_insns,
 		tc->translated_insns ? 100.0 * (double)tc->copied_insns / (double)tc->translated_insns : 0.0,
 		(size_t)(tc->code_top - tc->code) / 1024);
+	fprintf(f, "  bt: translation took %.1f ms: %.2f M guest instructions per second, %.1f us per block\n",
+		(double)bt->st.translate_ns / 1e6,
+		bt->st.translate_ns ? (double)tc->translated_insns * 1e3 / (double)bt->st.translate_ns : 0.0,
+		tc->translated_blocks ? (double)bt->st.translate_ns / 1e3 / (double)tc->translated_blocks : 0.0);
 	fprintf(f, "  bt: %llu block chains made\n", (unsigned long long)tc->chains);
 	fprintf(f, "  bt: %llu dispatches, %llu emulation callouts, %llu guest exceptions, %llu interrupts, "
 		   "%llu host faults (%llu self-modifying-code), %llu cache flushes, %llu blocks invalidated\n",

@@ -40,6 +40,10 @@ static inline void ops_callret_loop(uint32_t n)
 				 : : "i"(CALLRET_DEPTH) : "ecx", "memory", "cc");
 }
 
+/* compute: n iterations of ordinary ALU/memory/call code (compute.S) over
+ * a 256-entry table; returns the final state. */
+uint32_t ops_compute_loop(uint32_t n, uint32_t *table);
+
 /* int 0x80 round trips with EAX = nr; returns the last EAX. */
 static inline uint32_t ops_int80_loop(uint32_t n, uint32_t nr)
 {

@@ -345,6 +345,16 @@ static uint64_t callret_run(uint32_t n)
 	return now() - t0;
 }
 
+/* compute */
+static uint32_t compute_table[256];
+static volatile uint32_t compute_sink;
+static uint64_t compute_run(uint32_t n)
+{
+	uint64_t t0 = now();
+	compute_sink = ops_compute_loop(n, compute_table);
+	return now() - t0;
+}
+
 /* clisti */
 static uint64_t clisti_run(uint32_t n)
 {
@@ -476,6 +486,8 @@ static const struct bench benches[] = {
 	  divzero_setup, divzero_run, divzero_check, divzero_teardown },
 	{ "callret", "none", "one call/ret pair (recursion 16 deep) at CPL0", CALLRET_DEPTH, 0,
 	  NULL, callret_run, NULL, NULL },
+	{ "compute", "none", "24 instructions of ALU, table loads/stores, a call/ret and a branch at CPL0", 1, 0,
+	  NULL, compute_run, NULL, NULL },
 	{ "clisti", "none", "cli; sti at CPL0", OPS_UNROLL, 0,
 	  NULL, clisti_run, NULL, NULL },
 	{ "pushfpopf", "none", "pushf; popf at CPL0", OPS_UNROLL, 0,

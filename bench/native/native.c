@@ -29,6 +29,8 @@ static volatile uint32_t sink;
 static void run_syscall(uint32_t n) { sink = ops_int80_loop(n, NR_GETPID_I386); }
 static void run_callret(uint32_t n) { ops_callret_loop(n); }
 static void run_pushfpopf(uint32_t n) { ops_pushfpopf_loop(n); }
+static uint32_t compute_table[256];
+static void run_compute(uint32_t n) { sink = ops_compute_loop(n, compute_table); }
 
 struct bench {
 	const char *name;
@@ -45,6 +47,7 @@ static const struct bench benches[] = {
 	{ "pgfault", 0, NULL, "privileged (kernel #PF handler)" },
 	{ "divzero", 0, NULL, "privileged (a kernel #DE handler; a process gets SIGFPE)" },
 	{ "callret", CALLRET_DEPTH, run_callret, NULL },
+	{ "compute", 1, run_compute, NULL },
 	{ "clisti", 0, NULL, "privileged (CLI/STI at CPL3 #GP)" },
 	{ "pushfpopf", OPS_UNROLL, run_pushfpopf, NULL },
 	{ "irq", 0, NULL, "privileged (PIT interrupt)" },
