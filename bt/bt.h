@@ -25,6 +25,7 @@ struct bt_stats {
 	uint64_t smc_faults, host_faults, shadow_fills;
 	uint64_t mmio_faults, mmio_callouts;
 	uint64_t translate_ns;    /* time spent in bt_translate */
+	uint64_t seg_invalidations; /* blocks dropped for an FS/GS base change */
 };
 
 #define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */
@@ -53,6 +54,11 @@ struct bt {
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
 	uint64_t gs_base;        /* the view GS points at now */
+	uint8_t tr_segs;         /* translate.c: segments the block being translated uses */
+	/* the FS and GS bases the blocks of each privilege level (CPL 0-2, 3)
+	 * folded in; checked by the dispatcher before it runs a block */
+	uint32_t seg_assumed[2][2];
+	bool seg_assumed_set[2][2];
 	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */
 	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];
 	uint32_t n_mmio_eips;
@@ -64,6 +70,7 @@ static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
 /* views.c: both views at once */
 void bt_views_reset(struct bt *bt, bool paging);
 void bt_views_unmap_page(struct bt *bt, uint32_t lin);
+void bt_views_flush_nonglobal(struct bt *bt);  /* CR3 load with CR4.PGE */
 void bt_views_protect_code(struct bt *bt, uint64_t pa);
 bool bt_views_unprotect(struct bt *bt, uint64_t pa);
 void bt_select_view(struct bt *bt);  /* GS base for the current CPL */

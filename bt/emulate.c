@@ -487,10 +487,17 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 	case 3:
 		c->cr3 = v;
 		if (c->cr0 & CR0_PG) {
-			/* CR3 load: flush the virtual TLB (global entries too: the
-			 * SDM lets a TLB drop any entry at any time) */
-			bt_views_reset(bt, true);
-			tcache_flush(&bt->tc);
+			/* CR3 load: flush the virtual TLB.  With CR4.PGE, global
+			 * entries stay (SDM Vol. 3A 4.10.4.1), and so do the
+			 * translations made from global pages: a kernel mapped
+			 * global is not retranslated at every context switch. */
+			if (c->cr4 & CR4_PGE) {
+				bt_views_flush_nonglobal(bt);
+				tcache_invalidate_nonglobal(&bt->tc);
+			} else {
+				bt_views_reset(bt, true);
+				tcache_flush(&bt->tc);
+			}
 			return leave_to(bt, next);
 		}
 		return CONT;

@@ -211,8 +211,12 @@ int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *er
 	set_accessed(bt, sel, d);
 	uint32_t old_base = s->base;
 	desc_to_seg(d, sel, s);
-	if (s->base != old_base)
-		tcache_flush(&bt->tc); /* blocks fold segment bases in */
+	/* Blocks fold segment bases in.  FS and GS change at every kernel
+	 * entry and exit (per-CPU data, user TLS): the dispatcher checks them
+	 * against what each privilege level's blocks assumed (bt_backend.c);
+	 * the others change rarely and flush everything. */
+	if (s->base != old_base && sreg != S_FS && sreg != S_GS)
+		tcache_flush(&bt->tc);
 	return 0;
 }
 

@@ -254,8 +254,10 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 
 	/* segment base folding */
 	uint32_t seg_base = 0;
-	if (is_mem && !is_lea)
+	if (is_mem && !is_lea) {
 		seg_base = bt->cpu.seg[seg_index(mem->mem.segment)].base;
+		bt->tr_segs |= (uint8_t)(1u << seg_index(mem->mem.segment)); /* the block depends on it */
+	}
 	bool addr16 = zi->address_width == 16;
 	bool fold = seg_base != 0 || (is_mem && addr16);
 
@@ -849,6 +851,19 @@ size_t bt_fetch(struct bt *bt, uint32_t eip, uint8_t *buf, size_t want)
 	return n;
 }
 
+/* Is lin mapped through a global entry (G with CR4.PGE)?  Such a
+ * translation survives CR3 loads, and so do blocks translated from it. */
+static bool lin_global(struct bt *bt, uint32_t lin)
+{
+	const struct bt_cpu *c = &bt->cpu;
+	if (!(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PGE))
+		return false;
+	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, PW_READ, false, false };
+	struct pw_result r;
+	pw_walk(&bt->vm->mem.phys, &rq, &r);
+	return r.ok && r.global;
+}
+
 struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 {
 	struct tcache *tc = &bt->tc;
@@ -860,6 +875,7 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->eip = eip;
 	b->mode = mode;
+	bt->tr_segs = 0;
 	struct emit e = { b->code, b->code + 64 * 1024, false };
 	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
@@ -917,6 +933,8 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	b->guest_len = pc - eip;
 	b->lpage0 = eip >> 12;
 	b->lpage1 = (pc - 1) >> 12;
+	b->segs = bt->tr_segs;
+	b->global = lin_global(bt, b->lpage0 << 12) && lin_global(bt, b->lpage1 << 12);
 	tcache_commit(tc, b, (size_t)(e.p - b->code));
 	if (!bt->smc_step) {
 		bt_views_protect_code(bt, (uint64_t)b->page0 << 12);

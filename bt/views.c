@@ -15,6 +15,12 @@ void bt_views_reset(struct bt *bt, bool paging)
 	kview_reset(&bt->uv, paging);
 }
 
+void bt_views_flush_nonglobal(struct bt *bt)
+{
+	kview_flush_nonglobal(&bt->kv);
+	kview_flush_nonglobal(&bt->uv);
+}
+
 void bt_views_unmap_page(struct bt *bt, uint32_t lin)
 {
 	kview_unmap_page(&bt->kv, lin);

@@ -26,9 +26,11 @@ int kview_init(struct kview *kv, struct guest_mem *gm, uint64_t base, char *err,
 	kv->code_pages = calloc(kv->npages, 1);
 	kv->lin_frame = calloc(LIN_PAGES, sizeof(*kv->lin_frame));
 	kv->lin_writable = calloc(LIN_PAGES, 1);
+	kv->lin_global = calloc(LIN_PAGES, 1);
 	kv->rmap = calloc(kv->npages, sizeof(*kv->rmap));
 	kv->mapped_list = calloc(KVIEW_MAX_MAPPED, sizeof(*kv->mapped_list));
-	if (!kv->code_pages || !kv->lin_frame || !kv->lin_writable || !kv->rmap || !kv->mapped_list) {
+	if (!kv->code_pages || !kv->lin_frame || !kv->lin_writable || !kv->lin_global || !kv->rmap ||
+	    !kv->mapped_list) {
 		snprintf(err, errlen, "out of memory for the shadow MMU");
 		return -1;
 	}
@@ -47,6 +49,7 @@ void kview_destroy(struct kview *kv)
 	free(kv->code_pages);
 	free(kv->lin_frame);
 	free(kv->lin_writable);
+	free(kv->lin_global);
 	free(kv->rmap);
 	free(kv->mapped_list);
 	memset(kv, 0, sizeof(*kv));
@@ -65,6 +68,7 @@ void kview_reset(struct kview *kv, bool paging)
 				memset(&kv->rmap[kv->lin_frame[lpn] - 1], 0, sizeof(kv->rmap[0]));
 			kv->lin_frame[lpn] = 0;
 			kv->lin_writable[lpn] = 0;
+			kv->lin_global[lpn] = 0;
 		}
 	}
 	kv->n_list = 0;
@@ -105,12 +109,13 @@ void kview_unmap_page(struct kview *kv, uint32_t lin)
 	rmap_del(kv, kv->lin_frame[lpn] - 1, lpn);
 	kv->lin_frame[lpn] = 0;
 	kv->lin_writable[lpn] = 0;
+	kv->lin_global[lpn] = 0;
 	kv->n_mapped--;
 	mmap(kv->base + ((uint64_t)lpn << 12), 4096, PROT_NONE,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
-void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable)
+void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable, bool global)
 {
 	uint32_t lpn = lin >> 12;
 	if (frame >= kv->npages)
@@ -144,7 +149,50 @@ void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writabl
 	}
 	kv->lin_frame[lpn] = frame + 1;
 	kv->lin_writable[lpn] = writable;
+	kv->lin_global[lpn] = global;
 	kv->fills++;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void kview_flush_nonglobal(struct kview *kv)
+{
+	if (!kv->paging)
+		return;
+	/* The mapped pages in address order; runs of non-global ones with no
+	 * global page between them go with one mmap each. */
+	qsort(kv->mapped_list, kv->n_list, sizeof(uint32_t), cmp_u32);
+	uint32_t keep = 0, run_first = 0, run_last = 0;
+	bool in_run = false;
+	for (uint32_t i = 0; i <= kv->n_list; i++) {
+		uint32_t lpn = i < kv->n_list ? kv->mapped_list[i] : 0;
+		bool end = i == kv->n_list;
+		if (!end && (!kv->lin_frame[lpn] || (i > 0 && kv->mapped_list[i - 1] == lpn)))
+			continue; /* unmapped since, or a duplicate */
+		if (!end && !kv->lin_global[lpn]) {
+			rmap_del(kv, kv->lin_frame[lpn] - 1, lpn);
+			kv->lin_frame[lpn] = 0;
+			kv->lin_writable[lpn] = 0;
+			kv->n_mapped--;
+			if (!in_run)
+				run_first = lpn, in_run = true;
+			run_last = lpn;
+			continue;
+		}
+		if (in_run) {
+			mmap(kv->base + ((uint64_t)run_first << 12), (uint64_t)(run_last - run_first + 1) << 12,
+			     PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+			in_run = false;
+		}
+		if (!end)
+			kv->mapped_list[keep++] = lpn;
+	}
+	kv->n_list = keep;
+	kv->resets++;
 }
 
 void kview_protect_code(struct kview *kv, uint64_t pa)

@@ -41,6 +41,7 @@ struct kview {
 	uint64_t npages;              /* RAM frames */
 	uint32_t *lin_frame;          /* paging: per linear page, frame + 1 (0 = unmapped) */
 	uint8_t *lin_writable;        /* paging: per linear page, mapped writable */
+	uint8_t *lin_global;          /* paging: per linear page, mapped from a global entry (G, CR4.PGE) */
 	struct kview_rmap *rmap;      /* paging: per frame */
 	uint32_t n_mapped;
 	uint32_t *mapped_list;        /* paging: linear pages mapped since the last reset */
@@ -55,8 +56,13 @@ void kview_destroy(struct kview *kv);
 /* Empties the view and sets its mode; paging off maps RAM identity again.
  * Forgets every code protection (the caller flushes the translations). */
 void kview_reset(struct kview *kv, bool paging);
-/* Paging on: map linear page lin to RAM frame `frame`. */
-void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable);
+/* Paging on: map linear page lin to RAM frame `frame`; global: the guest's
+ * entry has G set and CR4.PGE is on (the page survives kview_flush_nonglobal). */
+void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable, bool global);
+/* Paging on, a CR3 load with CR4.PGE = 1: unmap every page that did not
+ * come from a global entry, keep the others (SDM Vol. 3A 4.10.4.1: MOV to
+ * CR3 invalidates non-global TLB entries only).  Code protections stay. */
+void kview_flush_nonglobal(struct kview *kv);
 /* Paging on: unmap linear page lin (INVLPG). */
 void kview_unmap_page(struct kview *kv, uint32_t lin);
 /* Write-protects RAM frame `frame` in every linear page that maps it. */
