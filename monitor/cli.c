@@ -29,6 +29,8 @@ void cli_usage(FILE *f)
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
 "                        when it is a terminal or a pipe)\n"
 "  --stats               print exit, I/O and interrupt counters at the end\n"
+"  --no-apic             a PC without local APIC and IOAPIC (8259 PIC only; no\n"
+"                        MP or ACPI tables)\n"
 "  --timeout SEC         stop the guest after SEC seconds (exit status 124)\n"
 "\n"
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
@@ -80,7 +82,8 @@ static int parse_u32(const char *s, uint32_t *out)
 }
 
 enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK,
-       OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS };
+       OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
+       OPT_NO_APIC };
 
 static const struct option run_opts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -91,6 +94,7 @@ static const struct option run_opts[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "no-apic", no_argument, NULL, OPT_NO_APIC },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "flat", optional_argument, NULL, OPT_FLAT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -169,6 +173,9 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 		return 0;
 	case OPT_STATS:
 		cfg->stats = true;
+		return 0;
+	case OPT_NO_APIC:
+		cfg->no_apic = true;
 		return 0;
 	case OPT_TIMEOUT: {
 		char *end;

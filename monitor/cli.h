@@ -21,6 +21,7 @@ struct vm_config {
 	enum serial_kind serial;
 	const char *serial_path;
 	bool stats;
+	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
 	double timeout_sec;             /* 0 = none */
 	const char *probe_needs;        /* probe --needs LIST */
 };

@@ -4,7 +4,15 @@
  *   0x40-0x43  8254 PIT          0x61  system control port B
  *   0x60, 0x64 i8042             0x70-0x71  RTC/CMOS
  *   0x80       POST port         0xF4-0xF7  isa-debug-exit
- *   0x3F8-0x3FF COM1 (IRQ4)
+ *   0x3F8-0x3FF COM1 (IRQ4)      0x600-0x60B ACPI PM1a/PM timer
+ * MMIO (unless --no-apic): IOAPIC 0xFEC00000, local APIC 0xFEE00000.
+ *
+ * Interrupt routing (unless --no-apic): every ISA IRQ line goes to the
+ * 8259 pair and to the IOAPIC pin of the same number, except IRQ0 which
+ * goes to pin 2 (the interrupt source override the MP and ACPI tables
+ * describe; pin 0 is not connected).  The 8259's INTR drives LINT0 of the
+ * local APIC, which is the CPU's only interrupt input; the IOAPIC sends
+ * its messages to the local APIC, which returns level EOIs to it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "devices/port80.h"
+#include "loader/acpi_tables.h"
+#include "loader/mptable.h"
 #include "monitor/vm.h"
 
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
@@ -53,15 +63,93 @@ static void serial_tx(void *opaque, uint8_t byte)
 	}
 }
 
-#define IRQ(n) ((struct irq_line){ pic_set_irq, &vm->pic, (n) })
+static void on_acpi_poweroff(void *opaque)
+{
+	vm_request_stop(opaque, BTVM_EXIT_OK, "guest powered off (ACPI S5)");
+}
+
+/* An ISA IRQ line: to the 8259 and, with an APIC, to the IOAPIC.  IRQ2
+ * is the 8259 cascade and has no IOAPIC pin of its own. */
+static void isa_irq_set(void *opaque, int irq, int level)
+{
+	struct vm *vm = opaque;
+	pic_set_irq(&vm->pic, irq, level);
+	if (vm->has_apic && irq != 2)
+		ioapic_set_irq(&vm->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+#define IRQ(n) ((struct irq_line){ isa_irq_set, vm, (n) })
+
+static void pic_intr_to_lint0(void *opaque, bool level)
+{
+	lapic_set_lint(opaque, 0, level);
+}
+
+static bool pic_pending_cb(void *opaque) { return pic_intr_pending(opaque); }
+static int pic_ack_cb(void *opaque) { return pic_ack(opaque); }
+
+static bool ioapic_to_lapic(void *opaque, uint8_t vector, unsigned mode, bool logical, uint8_t dest,
+			    bool level)
+{
+	return lapic_deliver(opaque, vector, mode, logical, dest, level);
+}
+
+static void lapic_eoi_to_ioapic(void *opaque, int vector)
+{
+	ioapic_eoi(opaque, vector);
+}
+
+int vm_apic_base_read(struct vm *vm, uint64_t *value)
+{
+	if (!vm->has_apic)
+		return -1;
+	*value = lapic_msr_read(&vm->lapic);
+	return 0;
+}
+
+int vm_apic_base_write(struct vm *vm, uint64_t value)
+{
+	if (!vm->has_apic)
+		return -1;
+	char why[256];
+	switch (lapic_msr_write(&vm->lapic, value, why, sizeof(why))) {
+	case LAPIC_MSR_OK:
+		return 0;
+	case LAPIC_MSR_GP:
+		return -1;
+	case LAPIC_MSR_UNSUPPORTED:
+		vm_request_stop(vm, BTVM_EXIT_HOST_LIMIT, "%s", why);
+		return 0;
+	}
+	return -1;
+}
+
+/* The local APIC, IOAPIC, ACPI PM block and the MP/ACPI tables. */
+static int apic_create(struct vm *vm, char *err, size_t errlen)
+{
+	lapic_init(&vm->lapic, &vm->tq,
+		   (struct lapic_extint){ pic_pending_cb, pic_ack_cb, &vm->pic },
+		   lapic_eoi_to_ioapic, &vm->ioapic);
+	ioapic_init(&vm->ioapic, ioapic_to_lapic, &vm->lapic);
+	acpi_pm_init(&vm->acpi_pm, &vm->tq, IRQ(ACPI_SCI_IRQ), on_acpi_poweroff, vm);
+	if (lapic_register(&vm->lapic, &vm->mmio) || ioapic_register(&vm->ioapic, &vm->mmio) ||
+	    acpi_pm_register(&vm->acpi_pm, &vm->pio)) {
+		snprintf(err, errlen, "internal error: overlapping APIC or ACPI device ranges");
+		return -1;
+	}
+	if (mptable_write(&vm->mem.phys, err, errlen) < 0 || acpi_tables_write(&vm->mem.phys, err, errlen) < 0)
+		return -1;
+	return 0;
+}
 
 int platform_create(struct vm *vm, char *err, size_t errlen)
 {
 	io_bus_init(&vm->pio, "port I/O");
 	io_bus_init(&vm->mmio, "MMIO");
 	timerq_init(&vm->tq, NULL, NULL);
+	vm->has_apic = !vm->cfg->no_apic;
 
-	pic_init(&vm->pic, NULL, NULL);
+	pic_init(&vm->pic, vm->has_apic ? pic_intr_to_lint0 : NULL, &vm->lapic);
 	pit_init(&vm->pit, &vm->tq, IRQ(0));
 	port61_init(&vm->port61, &vm->pit);
 	rtc_init(&vm->rtc, &vm->tq, IRQ(8), NULL, NULL);
@@ -83,5 +171,5 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "internal error: overlapping device port ranges");
 		return -1;
 	}
-	return 0;
+	return vm->has_apic ? apic_create(vm, err, errlen) : 0;
 }

@@ -1,6 +1,8 @@
 /* The generic run loop, shared by every backend: run the vCPU, dispatch
  * its exit to the port-I/O or MMIO bus, fire expired device timers, feed
- * console input, and deliver PIC interrupts when the guest can take them.
+ * console input, and deliver interrupts when the guest can take them: the
+ * local APIC is the CPU's INTR input (it passes the 8259's through LINT0
+ * in ExtINT mode); with --no-apic the 8259 is.
  * HLT sleeps (ppoll) until a timer deadline or a kick: no busy-waiting. */
 #include <errno.h>
 #include <stdio.h>
@@ -23,10 +25,22 @@ static uint64_t poll_host_events(struct vm *vm)
 	return min_u64(timerq_next_deadline(&vm->tq), vm->timeout_deadline);
 }
 
+bool vm_intr_pending(struct vm *vm)
+{
+	return vm->has_apic ? lapic_intr_pending(&vm->lapic) : pic_intr_pending(&vm->pic);
+}
+
+/* The INTA cycle: the APIC dispatches its highest fixed vector above PPR
+ * (SDM Vol. 3A 11.8.3) or runs the 8259's INTA for an ExtINT. */
+int vm_intr_ack(struct vm *vm)
+{
+	return vm->has_apic ? lapic_intr_ack(&vm->lapic) : pic_ack(&vm->pic);
+}
+
 static void deliver_interrupts(struct vm *vm)
 {
 	const struct cpu_backend *be = vm->backend;
-	if (!pic_intr_pending(&vm->pic)) {
+	if (!vm_intr_pending(vm)) {
 		be->request_irq_window(vm, false);
 		return;
 	}
@@ -34,7 +48,7 @@ static void deliver_interrupts(struct vm *vm)
 		be->request_irq_window(vm, true);
 		return;
 	}
-	int vector = pic_ack(&vm->pic);
+	int vector = vm_intr_ack(vm);
 	be->request_irq_window(vm, false);
 	if (vector >= 0) {
 		be->inject_irq(vm, vector);
@@ -74,9 +88,9 @@ static void do_halt(struct vm *vm)
 				"guest halted with interrupts disabled (HLT with EFLAGS.IF=0): nothing can wake it");
 		return;
 	}
-	while (!vm->stop && !pic_intr_pending(&vm->pic)) {
+	while (!vm->stop && !vm_intr_pending(vm)) {
 		uint64_t deadline = poll_host_events(vm);
-		if (vm->stop || pic_intr_pending(&vm->pic))
+		if (vm->stop || vm_intr_pending(vm))
 			break;
 		vm->stats.halt_sleeps++;
 		kick_wait(vm, deadline);

@@ -5,9 +5,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
 #include "devices/io_bus.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/port61.h"
@@ -52,6 +55,12 @@ struct vm {
 	struct uart16550 com1;
 	struct i8042 kbc;
 	struct debug_exit dbg_exit;
+	/* Present unless --no-apic: the local APIC (the CPU's interrupt
+	 * input, with the 8259 on LINT0), the IOAPIC and the ACPI PM block. */
+	bool has_apic;
+	struct lapic lapic;
+	struct ioapic ioapic;
+	struct acpi_pm acpi_pm;
 
 	const struct cpu_backend *backend;
 	void *backend_state;
@@ -78,8 +87,21 @@ int platform_create(struct vm *vm, char *err, size_t errlen);
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* IA32_APIC_BASE (MSR 0x1B) for the backends' RDMSR/WRMSR.  Both return
+ * 0, or -1 when the access must raise #GP(0) (no APIC, reserved bits).
+ * Moving the APIC elsewhere is refused: vm_request_stop with
+ * BTVM_EXIT_HOST_LIMIT and a line saying so; the write returns 0 and the
+ * backend should end the run. */
+int vm_apic_base_read(struct vm *vm, uint64_t *value);
+int vm_apic_base_write(struct vm *vm, uint64_t value);
+
 /* run_loop.c */
 int vm_run(struct vm *vm);
+/* The CPU's INTR input (the local APIC, or the 8259 with --no-apic), and
+ * the INTA cycle that takes its vector (-1: nothing after all).  The
+ * backends use vm_intr_pending to decide whether to leave translated code. */
+bool vm_intr_pending(struct vm *vm);
+int vm_intr_ack(struct vm *vm);
 
 /* kick.c: host timer and kicks for the vCPU thread */
 int kick_setup(struct vm *vm, char *err, size_t errlen);

@@ -1,0 +1,37 @@
+/* Minimal ACPI tables for the one-CPU PC, written into guest RAM at boot
+ * when the APIC is present.  Section numbers: ACPI 6.x, chapter 5.
+ *   ACPI_RSDP_ADDR  RSDP revision 0 (5.2.5.3) in the BIOS area, where an
+ *                   OS looks for "RSD PTR " on 16-byte boundaries between
+ *                   0xE0000 and 0xFFFFF (5.2.5.1)
+ *   then            RSDT (5.2.7) -> FADT and MADT
+ *                   FADT (5.2.9, the 116-byte revision-1 layout: 32-bit
+ *                   addresses only) -> FACS (5.2.10) and DSDT;
+ *                   PM1a event/control blocks and the PM timer at the
+ *                   ports of devices/acpi_pm.h, SCI on IRQ 9, no SMI_CMD
+ *                   (always in ACPI mode)
+ *                   MADT (5.2.12): local APIC 0, IOAPIC 0 at 0xFEC00000
+ *                   (GSI base 0), interrupt source overrides IRQ0 -> GSI 2
+ *                   and IRQ9 -> GSI 9 level/active high (the SCI), local
+ *                   APIC NMI on LINT1; PCAT_COMPAT (there are 8259s)
+ *                   DSDT: only Name(\_S5, Package(4){S5, S5, 0, 0}), so
+ *                   an OS can power off (7.4.2); the AML is spelled out
+ *                   byte by byte in acpi_tables.c
+ * The area is reserved in the E820 map (loader/e820.c). */
+#ifndef BTVM_LOADER_ACPI_TABLES_H
+#define BTVM_LOADER_ACPI_TABLES_H
+#include <stddef.h>
+#include <stdint.h>
+#include "devices/phys_mem.h"
+
+#define ACPI_RSDP_ADDR 0xF0000u
+#define ACPI_RSDT_ADDR 0xF0040u
+#define ACPI_FADT_ADDR 0xF0080u
+#define ACPI_FACS_ADDR 0xF0100u   /* 64-byte aligned (5.2.10) */
+#define ACPI_MADT_ADDR 0xF0140u
+#define ACPI_DSDT_ADDR 0xF0200u
+#define ACPI_TABLES_END 0xF0400u
+#define ACPI_FADT_LEN 116u
+
+/* 0, or -1 with one line in err when the table area is not in RAM. */
+int acpi_tables_write(struct phys_mem *mem, char *err, size_t errlen);
+#endif

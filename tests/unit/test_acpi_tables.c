@@ -1,0 +1,160 @@
+/* The ACPI tables parsed back as an OS would (ACPI 6.x chapter 5): RSDP
+ * search, checksums, RSDT -> FADT/MADT, FADT -> FACS/DSDT, the \_S5 AML. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "loader/e820.h"
+#include "devices/acpi_pm.h"
+#include "loader/acpi_tables.h"
+
+#define RAM (2u << 20)
+static struct phys_mem M;
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+static uint32_t u32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static int setup(void **state)
+{
+	(void)state;
+	M.size = RAM;
+	M.base = calloc(1, RAM);
+	return M.base ? 0 : -1;
+}
+static int teardown(void **state)
+{
+	(void)state;
+	free(M.base);
+	return 0;
+}
+
+/* A table at pa: signature, length within the area, checksum 0. */
+static const uint8_t *table(uint32_t pa, const char *sig)
+{
+	assert_true(pa >= 0xE0000 && pa < 0x100000);
+	const uint8_t *t = M.base + pa;
+	assert_memory_equal(t, sig, 4);
+	assert_true(u32(t + 4) >= 36 && pa + u32(t + 4) <= 0x100000);
+	assert_int_equal(sum(t, u32(t + 4)), 0);
+	return t;
+}
+
+static void test_tables(void **state)
+{
+	(void)state;
+	char err[200];
+	assert_int_equal(acpi_tables_write(&M, err, sizeof(err)), 0);
+	const uint8_t *rsdp = NULL;
+	for (uint32_t a = 0xE0000; a < 0x100000 && !rsdp; a += 16)
+		if (!memcmp(M.base + a, "RSD PTR ", 8) && sum(M.base + a, 20) == 0)
+			rsdp = M.base + a;
+	assert_non_null(rsdp);
+	assert_int_equal(rsdp[15], 0);                   /* revision 0: RSDT only */
+	const uint8_t *rsdt = table(u32(rsdp + 16), "RSDT");
+	assert_int_equal(u32(rsdt + 4), 36 + 8);
+	const uint8_t *fadt = NULL, *madt = NULL;
+	for (unsigned i = 0; i < 2; i++) {
+		const uint8_t *t = M.base + u32(rsdt + 36 + 4 * i);
+		if (!memcmp(t, "FACP", 4))
+			fadt = table(u32(rsdt + 36 + 4 * i), "FACP");
+		else
+			madt = table(u32(rsdt + 36 + 4 * i), "APIC");
+	}
+	assert_non_null(fadt);
+	assert_non_null(madt);
+
+	/* FADT (5.2.9). */
+	assert_int_equal(u32(fadt + 4), 116);
+	uint32_t facs = u32(fadt + 36);
+	assert_int_equal(facs % 64, 0);
+	assert_memory_equal(M.base + facs, "FACS", 4);
+	assert_int_equal(u32(M.base + facs + 4), 64);
+	assert_int_equal(u16(fadt + 46), 9);
+	assert_int_equal(u32(fadt + 48), 0);             /* no SMI_CMD */
+	assert_int_equal(u32(fadt + 56), ACPI_PM1_EVT_BLK);
+	assert_int_equal(u32(fadt + 64), ACPI_PM1_CNT_BLK);
+	assert_int_equal(u32(fadt + 76), ACPI_PM_TMR_BLK);
+	assert_int_equal(fadt[88], 4);
+	assert_int_equal(fadt[89], 2);
+	assert_int_equal(fadt[91], 4);
+	assert_int_equal(u32(fadt + 112) & (1u << 8), 0); /* 24-bit timer */
+
+	/* DSDT: exactly Name(\_S5_, Package(4){0, 0, 0, 0}). */
+	const uint8_t *dsdt = table(u32(fadt + 40), "DSDT");
+	static const uint8_t aml[] = { 0x08, 0x5C, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0, 0, 0, 0 };
+	assert_int_equal(u32(dsdt + 4), 36 + sizeof(aml));
+	assert_memory_equal(dsdt + 36, aml, sizeof(aml));
+
+	/* MADT (5.2.12). */
+	assert_int_equal(u32(madt + 36), 0xFEE00000);
+	assert_int_equal(u32(madt + 40), 1);
+	int lapic = 0, ioapic = 0, iso0 = 0, iso9 = 0, nmi = 0;
+	for (uint32_t off = 44; off < u32(madt + 4);) {
+		const uint8_t *s = madt + off;
+		assert_true(s[1] >= 2 && off + s[1] <= u32(madt + 4));
+		switch (s[0]) {
+		case 0: lapic = s[3] == 0 && u32(s + 4) == 1 && s[1] == 8; break;
+		case 1: ioapic = s[1] == 12 && s[2] == 0 && u32(s + 4) == 0xFEC00000 && u32(s + 8) == 0; break;
+		case 2:
+			assert_int_equal(s[1], 10);
+			assert_int_equal(s[2], 0);
+			if (s[3] == 0)
+				iso0 = u32(s + 4) == 2 && u16(s + 8) == 0;
+			if (s[3] == 9)
+				iso9 = u32(s + 4) == 9 && u16(s + 8) == 0xD;
+			break;
+		case 4: nmi = s[1] == 6 && s[2] == 0xFF && s[5] == 1; break;
+		default: fail_msg("unexpected MADT structure %d", s[0]);
+		}
+		off += s[1];
+	}
+	assert_true(lapic && ioapic && iso0 && iso9 && nmi);
+}
+
+/* The guest must not take the table area for free RAM: it lies in a
+ * reserved E820 entry for every RAM size. */
+static void test_e820_reserved(void **state)
+{
+	(void)state;
+	uint64_t sizes[] = { BTVM_MIN_RAM, 128ull << 20, BTVM_MAX_RAM };
+	for (unsigned i = 0; i < 3; i++) {
+		struct e820_map m;
+		e820_build(&m, sizes[i]);
+		int covered = 0;
+		for (unsigned j = 0; j < m.n; j++)
+			if (m.e[j].type == E820_RESERVED && m.e[j].addr <= ACPI_RSDP_ADDR &&
+			    m.e[j].addr + m.e[j].size >= ACPI_TABLES_END)
+				covered = 1;
+		assert_true(covered);
+		assert_false(e820_is_ram(&m, ACPI_RSDP_ADDR, 1));
+	}
+}
+
+static void test_no_ram(void **state)
+{
+	(void)state;
+	struct phys_mem small = { M.base, 0x80000 };
+	char err[200];
+	assert_int_equal(acpi_tables_write(&small, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not in guest RAM"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_ram, setup, teardown),
+		cmocka_unit_test(test_e820_reserved),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
