@@ -26,6 +26,18 @@ static int fail(int fd, char *err, size_t errlen, const char *path, const char *
 	return -1;
 }
 
+int disk_image_check_size(uint64_t bytes, const char *path, char *err, size_t errlen)
+{
+	if (bytes == 0)
+		return fail(-1, err, errlen, path, "is empty (a disk image holds at least one 512-byte sector)");
+	if (bytes % DISK_SECTOR_SIZE)
+		return fail(-1, err, errlen, path, "size %llu is not a multiple of 512 bytes (whole sectors)",
+			    (unsigned long long)bytes);
+	if (bytes / DISK_SECTOR_SIZE > DISK_MAX_SECTORS)
+		return fail(-1, err, errlen, path, "is larger than the 2^48 sectors (128 PiB) LBA48 can address");
+	return 0;
+}
+
 int disk_image_open(struct disk_image *d, const char *path, bool read_only,
 		    char *err, size_t errlen)
 {
@@ -64,13 +76,10 @@ int disk_image_open(struct disk_image *d, const char *path, bool read_only,
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		return fail(fd, err, errlen, path, "%s", strerror(errno));
 
-	if (bytes == 0)
-		return fail(fd, err, errlen, path, "is empty (a disk image holds at least one 512-byte sector)");
-	if (bytes % DISK_SECTOR_SIZE)
-		return fail(fd, err, errlen, path, "size %llu is not a multiple of 512 bytes (whole sectors)",
-			    (unsigned long long)bytes);
-	if (bytes / DISK_SECTOR_SIZE > DISK_MAX_SECTORS)
-		return fail(fd, err, errlen, path, "is larger than the 2^48 sectors (128 PiB) LBA48 can address");
+	if (disk_image_check_size(bytes, path, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
 
 	/* An open-file-description lock on the whole file: writers exclude
 	 * everyone, readers only writers.  QEMU uses the same lock type, so
