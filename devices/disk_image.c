@@ -10,13 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(int fd, char *err, size_t errlen, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int fail(int fd, char *err, size_t errlen, const char *path, const char *fmt, ...)
+/* One line: "--disk PATH: what" (or --disk-ro). */
+static int fail(int fd, char *err, size_t errlen, bool ro, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static int fail(int fd, char *err, size_t errlen, bool ro, const char *path, const char *fmt, ...)
 {
 	if (fd >= 0)
 		close(fd);
-	int n = snprintf(err, errlen, "--disk %s: ", path);
+	int n = snprintf(err, errlen, "%s %s: ", ro ? "--disk-ro" : "--disk", path);
 	if (n >= 0 && (size_t)n < errlen) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -26,15 +27,15 @@ static int fail(int fd, char *err, size_t errlen, const char *path, const char *
 	return -1;
 }
 
-int disk_image_check_size(uint64_t bytes, const char *path, char *err, size_t errlen)
+int disk_image_check_size(uint64_t bytes, const char *path, bool read_only, char *err, size_t errlen)
 {
 	if (bytes == 0)
-		return fail(-1, err, errlen, path, "is empty (a disk image holds at least one 512-byte sector)");
+		return fail(-1, err, errlen, read_only, path, "is empty (a disk image holds at least one 512-byte sector)");
 	if (bytes % DISK_SECTOR_SIZE)
-		return fail(-1, err, errlen, path, "size %llu is not a multiple of 512 bytes (whole sectors)",
+		return fail(-1, err, errlen, read_only, path, "size %llu is not a multiple of 512 bytes (whole sectors)",
 			    (unsigned long long)bytes);
 	if (bytes / DISK_SECTOR_SIZE > DISK_MAX_SECTORS)
-		return fail(-1, err, errlen, path, "is larger than the 2^48 sectors (128 PiB) LBA48 can address");
+		return fail(-1, err, errlen, read_only, path, "is larger than the 2^48 sectors (128 PiB) LBA48 can address");
 	return 0;
 }
 
@@ -46,7 +47,7 @@ int disk_image_open(struct disk_image *d, const char *path, bool read_only,
 	d->read_only = read_only;
 	d->write_cache = true;
 	if (!path || !*path)
-		return fail(-1, err, errlen, "''", "empty file name");
+		return fail(-1, err, errlen, read_only, "''", "empty file name");
 
 	/* O_NONBLOCK so that a FIFO given by mistake cannot block the open;
 	 * it is rejected below and means nothing for files and disks. */
@@ -54,29 +55,29 @@ int disk_image_open(struct disk_image *d, const char *path, bool read_only,
 	if (fd < 0) {
 		int e = errno;
 		if (e == EISDIR)
-			return fail(-1, err, errlen, path, "is a directory, not a disk image");
+			return fail(-1, err, errlen, read_only, path, "is a directory, not a disk image");
 		if (!read_only && (e == EACCES || e == EROFS || e == EPERM))
-			return fail(-1, err, errlen, path, "cannot open for writing (%s); use --disk-ro for read-only access",
+			return fail(-1, err, errlen, read_only, path, "cannot open for writing (%s); use --disk-ro for read-only access",
 				    strerror(e));
-		return fail(-1, err, errlen, path, "%s", strerror(e));
+		return fail(-1, err, errlen, read_only, path, "%s", strerror(e));
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return fail(fd, err, errlen, path, "%s", strerror(errno));
+		return fail(fd, err, errlen, read_only, path, "%s", strerror(errno));
 	uint64_t bytes;
 	if (S_ISREG(st.st_mode)) {
 		bytes = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
-			return fail(fd, err, errlen, path, "cannot read the block device's size: %s", strerror(errno));
+			return fail(fd, err, errlen, read_only, path, "cannot read the block device's size: %s", strerror(errno));
 	} else {
-		return fail(fd, err, errlen, path, "is not a regular file or a block device");
+		return fail(fd, err, errlen, read_only, path, "is not a regular file or a block device");
 	}
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		return fail(fd, err, errlen, path, "%s", strerror(errno));
+		return fail(fd, err, errlen, read_only, path, "%s", strerror(errno));
 
-	if (disk_image_check_size(bytes, path, err, errlen) < 0) {
+	if (disk_image_check_size(bytes, path, read_only, err, errlen) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -88,8 +89,8 @@ int disk_image_open(struct disk_image *d, const char *path, bool read_only,
 	if (fcntl(fd, F_OFD_SETLK, &lk) < 0) {
 		int e = errno;
 		if (e == EAGAIN || e == EACCES)
-			return fail(fd, err, errlen, path, "is in use by another process (it holds a lock on the image)");
-		return fail(fd, err, errlen, path, "cannot lock the image: %s", strerror(e));
+			return fail(fd, err, errlen, read_only, path, "is in use by another process (it holds a lock on the image)");
+		return fail(fd, err, errlen, read_only, path, "cannot lock the image: %s", strerror(e));
 	}
 	d->fd = fd;
 	d->sectors = bytes / DISK_SECTOR_SIZE;

@@ -32,7 +32,7 @@ int disk_image_open(struct disk_image *d, const char *path, bool read_only,
 void disk_image_close(struct disk_image *d);
 /* The size rule alone (non-zero, whole sectors, at most 2^48 of them):
  * 0, or -1 with one line in err. */
-int disk_image_check_size(uint64_t bytes, const char *path, char *err, size_t errlen);
+int disk_image_check_size(uint64_t bytes, const char *path, bool read_only, char *err, size_t errlen);
 /* count sectors from lba.  0, or a negative errno (short transfers and
  * ranges past the end are -EIO / -ERANGE). */
 int disk_image_read(struct disk_image *d, uint64_t lba, void *buf, unsigned count);

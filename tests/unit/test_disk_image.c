@@ -137,7 +137,7 @@ static void expect_open_error(const char *p, bool ro, const char *what)
 	assert_int_equal(d.fd, -1);
 	if (!strstr(err, what))
 		fail_msg("error '%s' does not say '%s'", err, what);
-	assert_non_null(strstr(err, "--disk "));
+	assert_true(!strncmp(err, ro ? "--disk-ro " : "--disk ", ro ? 10 : 7));
 	assert_null(strchr(err, '\n'));
 }
 
@@ -179,13 +179,15 @@ static void test_bad_files(void **state)
 static void test_size_rule(void **state)
 {
 	(void)state;
-	assert_int_equal(disk_image_check_size(512, "x", err, sizeof(err)), 0);
-	assert_int_equal(disk_image_check_size(DISK_MAX_SECTORS * 512, "x", err, sizeof(err)), 0);
-	assert_int_equal(disk_image_check_size((DISK_MAX_SECTORS + 1) * 512, "x", err, sizeof(err)), -1);
+	assert_int_equal(disk_image_check_size(512, "x", false, err, sizeof(err)), 0);
+	assert_int_equal(disk_image_check_size(DISK_MAX_SECTORS * 512, "x", false, err, sizeof(err)), 0);
+	assert_int_equal(disk_image_check_size((DISK_MAX_SECTORS + 1) * 512, "x", false, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "2^48 sectors"));
-	assert_int_equal(disk_image_check_size(0, "x", err, sizeof(err)), -1);
-	assert_int_equal(disk_image_check_size(513, "x", err, sizeof(err)), -1);
+	assert_int_equal(disk_image_check_size(0, "x", false, err, sizeof(err)), -1);
+	assert_int_equal(disk_image_check_size(513, "x", false, err, sizeof(err)), -1);
 	assert_string_equal(err, "--disk x: size 513 is not a multiple of 512 bytes (whole sectors)");
+	assert_int_equal(disk_image_check_size(0, "y", true, err, sizeof(err)), -1);
+	assert_string_equal(err, "--disk-ro y: is empty (a disk image holds at least one 512-byte sector)");
 }
 
 int main(void)
