@@ -635,7 +635,10 @@ void ata_reset(struct ata_channel *c)
 	c->sel = 0;
 	for (unsigned i = 0; i < 2; i++) {
 		struct ata_drive *d = &c->drive[i];
-		d->mult = 0;        /* power-on: multiple commands disabled */
+		/* Multiple mode on with the largest block, as a BIOS leaves
+		 * it (and QEMU's default): drivers that take word 59 as they
+		 * find it (Linux) then get one interrupt per 16 sectors. */
+		d->mult = ATA_MAX_MULT;
 		d->look_ahead = true;
 		if (d->img)
 			d->img->write_cache = true;

@@ -301,7 +301,7 @@ static void test_identify(void **state)
 	assert_int_equal(identify_word(b, 0), 0x0040);
 	assert_int_equal(identify_word(b, 47), 0x8010);
 	assert_int_equal(identify_word(b, 49) & 0x0300, 0x0200);   /* LBA, no DMA */
-	assert_int_equal(identify_word(b, 59), 0);                 /* multiple off */
+	assert_int_equal(identify_word(b, 59), 0x0110);            /* multiple: 16 */
 	assert_int_equal(identify_word(b, 60), SECTORS);
 	assert_int_equal(identify_word(b, 61), 0);
 	assert_int_equal(identify_word(b, 63), 0);
@@ -421,9 +421,13 @@ static void test_write_sectors(void **state)
 static void test_multiple(void **state)
 {
 	(void)state;
+	wr(R_NSECT, 0);
+	expect_ok(0xC6);                          /* multiple mode off */
 	lba28(0, 1);
-	expect_error(0xC4, ATA_ER_ABRT);          /* READ MULTIPLE before SET MULTIPLE */
+	expect_error(0xC4, ATA_ER_ABRT);
 	expect_error(0xC5, ATA_ER_ABRT);
+	expect_error(0x29, ATA_ER_ABRT);
+	expect_error(0x39, ATA_ER_ABRT);
 	wr(R_NSECT, 3);
 	expect_error(0xC6, ATA_ER_ABRT);          /* not a power of two */
 	wr(R_NSECT, 32);
@@ -649,17 +653,23 @@ static void test_srst(void **state)
 	assert_int_equal(rd(R_DEV), 0xA0);
 	assert_int_equal(data_in(2), 0);             /* the transfer is gone */
 	assert_int_equal(f.level, 0);
-	/* the multiple count survives a software reset, not a hardware one */
-	wr(R_NSECT, 4);
+	/* the multiple count survives a software reset; a hardware reset
+	 * brings back the power-on 16 */
+	wr(R_NSECT, 0);
 	expect_ok(0xC6);
 	ctl(ATA_DC_SRST);
 	ctl(0);
 	lba28(0, 4);
-	wr(R_CMD, 0xC4);
-	assert_int_equal(rd(R_STATUS), 0x58);
-	ata_reset(&f.ata);
-	lba28(0, 4);
 	expect_error(0xC4, ATA_ER_ABRT);
+	ata_reset(&f.ata);
+	lba28(0, 32);
+	int e = f.edges;
+	wr(R_CMD, 0xC4);
+	assert_int_equal(f.edges, e + 1);
+	assert_int_equal(rd(R_STATUS), 0x58);
+	static uint8_t b[16 * 512];
+	read_block(b, sizeof(b), 4);                 /* one block of 16 */
+	assert_int_equal(f.edges, e + 2);
 }
 
 static void test_nien(void **state)
