@@ -503,9 +503,11 @@ static void test_lba48(void **state)
 	assert_memory_equal(got, b, 512);
 	wr(R_NSECT, 2);
 	expect_ok(0xC6);
+	static uint8_t two[1024];
+	memset(two, 0x5A, sizeof(two));
 	lba48(50, 3);
 	wr(R_CMD, 0x39);
-	write_block(b, 1024, 2);
+	write_block(two, 1024, 2);
 	assert_int_equal(rd(R_STATUS), 0x58);
 	write_block(b, 512, 2);
 	assert_int_equal(rd(R_STATUS), 0x50);
