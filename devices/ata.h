@@ -2,7 +2,8 @@
  * control block 0x3F6, IRQ14) with at most a device 0 (master) disk; device
  * 1 (slave) is always absent.  PIO only, no DMA.
  *
- * Model (ATA/ATAPI-6, T13/1410D; ata.c names the clauses it follows):
+ * Model (ATA/ATAPI-6, T13/1410D; ata.c, ata_cmd.c and ata_identify.c name the
+ * clauses they follow):
  *  - both device positions latch every command-block register write, as two
  *    real devices on one cable do; the DEV bit selects which one answers;
  *  - an absent device 1 reads 00h from Status, Alternate Status and Error
