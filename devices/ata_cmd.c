@@ -386,13 +386,15 @@ static void cmd_diagnostic(struct ata_channel *c)
 		d->intrq = false;
 	}
 	c->sel = 0;
-	ata_raise_irq(c, &c->drive[0]);
+	ata_update_irq(c);   /* the command write released INTRQ ... */
+	ata_raise_irq(c, &c->drive[0]);   /* ... and completion asserts it */
 }
 
 void ata_exec_command(struct ata_channel *c, uint8_t cmd)
 {
 	struct ata_drive *d = &c->drive[c->sel];
-	if (cmd == CMD_DIAGNOSTIC && c->drive[0].img && !(d->status & ATA_SR_BSY)) {
+	if (cmd == CMD_DIAGNOSTIC && c->drive[0].img &&
+	    !(c->drive[0].status & (ATA_SR_BSY | ATA_SR_DRQ))) {
 		cmd_diagnostic(c);
 		return;
 	}

@@ -736,6 +736,15 @@ static void test_features_and_misc(void **state)
 	expect_error(0xA1, ATA_ER_ABRT);             /* IDENTIFY PACKET DEVICE */
 	expect_error(0x6F, ATA_ER_ABRT);
 
+	/* EXECUTE DEVICE DIAGNOSTIC while an interrupt is still pending: a
+	 * new edge for the new completion */
+	lba28(0, 1);
+	wr(R_CMD, 0x40);
+	assert_int_equal(f.level, 1);
+	int e0 = f.edges;
+	wr(R_CMD, 0x90);
+	assert_int_equal(f.edges, e0 + 1);
+	assert_int_equal(rd(R_STATUS), 0x50);
 	/* EXECUTE DEVICE DIAGNOSTIC with device 1 selected: runs, device 0
 	 * reports and is selected */
 	wr(R_DEV, 0xB0);
