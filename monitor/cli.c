@@ -24,7 +24,9 @@ void cli_usage(FILE *f)
 "  --initrd FILE         initial ramdisk (a multiboot module for multiboot kernels)\n"
 "  --module FILE[,ARGS]  multiboot module with its string (repeatable, at most 16)\n"
 "  --flat[=ADDR]         load KERNEL as a raw binary at ADDR (default 0x100000)\n"
-"  --disk FILE           disk image (needs the ATA disk controller, not built yet)\n"
+"  --disk FILE           raw disk image: the primary ATA master (IDE, PIO)\n"
+"  --disk-ro FILE        the same, read-only: guest writes fail, the file is\n"
+"                        opened read-only\n"
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
 "                        when it is a terminal or a pipe)\n"
@@ -81,7 +83,7 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK,
+enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
        OPT_NO_APIC };
 
@@ -92,6 +94,7 @@ static const struct option run_opts[] = {
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "disk-ro", required_argument, NULL, OPT_DISK_RO },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "no-apic", no_argument, NULL, OPT_NO_APIC },
@@ -156,7 +159,19 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 		return 0;
 	}
 	case OPT_DISK:
+	case OPT_DISK_RO:
+		/* One channel, one master: a second disk has nowhere to go. */
+		if (cfg->disk_path) {
+			snprintf(err, errlen, "--disk: only one disk image (the primary master); "
+				 "'%s' and '%s' given", cfg->disk_path, arg);
+			return -1;
+		}
+		if (!*arg) {
+			snprintf(err, errlen, "%s: empty file name", c == OPT_DISK ? "--disk" : "--disk-ro");
+			return -1;
+		}
 		cfg->disk_path = arg;
+		cfg->disk_read_only = c == OPT_DISK_RO;
 		return 0;
 	case OPT_SERIAL:
 		if (!strcmp(arg, "stdio"))

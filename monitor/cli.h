@@ -17,7 +17,8 @@ struct vm_config {
 	bool accel_given;
 	uint64_t mem_bytes;
 	struct load_request load;       /* kernel, cmdline, modules, initrd, flat */
-	const char *disk_path;
+	const char *disk_path;          /* --disk or --disk-ro */
+	bool disk_read_only;
 	enum serial_kind serial;
 	const char *serial_path;
 	bool stats;

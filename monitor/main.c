@@ -36,13 +36,10 @@ static int cmd_probe(struct vm_config *cfg)
 static int cmd_run(struct vm_config *cfg)
 {
 	char err[512];
-	if (cfg->disk_path)
-		return fail(BTVM_EXIT_USAGE, "--disk %s: this build has no disk controller yet "
-			    "(the ATA disk comes with the Linux guest work)", cfg->disk_path);
-
 	static struct vm vm; /* large; one per process */
 	vm.cfg = cfg;
 	vm.serial_fd = -1;
+	vm.disk.fd = -1;
 	vm.timeout_deadline = VTIME_NEVER;
 	vm.backend = cfg->accel == ACCEL_BT ? &bt_backend : &kvm_backend;
 	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
@@ -51,6 +48,9 @@ static int cmd_run(struct vm_config *cfg)
 
 	struct boot_state bs;
 	if (loader_load(&cfg->load, &vm.mem.phys, &vm.e820, &bs, err, sizeof(err)) < 0)
+		return fail(BTVM_EXIT_USAGE, "%s", err);
+	if (cfg->disk_path && disk_image_open(&vm.disk, cfg->disk_path, cfg->disk_read_only,
+					      err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_USAGE, "%s", err);
 	if (platform_create(&vm, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
@@ -73,6 +73,9 @@ static int cmd_run(struct vm_config *cfg)
 		stats_print(&vm, stderr);
 	vm.backend->destroy(&vm);
 	guest_mem_destroy(&vm.mem);
+	if (vm.disk.fd >= 0 && disk_image_flush(&vm.disk) < 0)
+		fprintf(stderr, "btvm: --disk %s: writing the image back failed\n", cfg->disk_path);
+	disk_image_close(&vm.disk);
 	return status;
 }
 

@@ -5,6 +5,9 @@
  *   0x60, 0x64 i8042             0x70-0x71  RTC/CMOS
  *   0x80       POST port         0xF4-0xF7  isa-debug-exit
  *   0x3F8-0x3FF COM1 (IRQ4)      0x600-0x60B ACPI PM1a/PM timer
+ *   0xCF8, 0xCFC PCI configuration mechanism #1 (bus 0: i440FX, PIIX3 ISA
+ *              and IDE functions)
+ *   0x1F0-0x1F7, 0x3F6  primary ATA channel (IRQ14), the --disk master
  * MMIO (unless --no-apic): IOAPIC 0xFEC00000, local APIC 0xFEE00000.
  *
  * Interrupt routing (unless --no-apic): every ISA IRQ line goes to the
@@ -157,6 +160,9 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	uart_init(&vm->com1, IRQ(4), serial_tx, vm);
 	i8042_init(&vm->kbc, IRQ(1), IRQ(12), on_reset_request, vm);
 	debug_exit_init(&vm->dbg_exit, on_debug_exit, vm);
+	pci_host_init(&vm->pci);
+	pci_piix_init(&vm->piix);
+	ata_init(&vm->ata, IRQ(ATA_PRIMARY_IRQ), vm->disk.fd >= 0 ? &vm->disk : NULL);
 
 	int rc = 0;
 	rc |= pic_register(&vm->pic, &vm->pio);
@@ -167,6 +173,9 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	rc |= i8042_register(&vm->kbc, &vm->pio);
 	rc |= debug_exit_register(&vm->dbg_exit, &vm->pio, 0xf4, 4);
 	rc |= port80_register(&vm->pio);
+	rc |= pci_host_register(&vm->pci, &vm->pio);
+	rc |= pci_piix_attach(&vm->piix, &vm->pci);
+	rc |= ata_register(&vm->ata, &vm->pio, ATA_PRIMARY_CMD, ATA_PRIMARY_CTL);
 	if (rc) {
 		snprintf(err, errlen, "internal error: overlapping device port ranges");
 		return -1;

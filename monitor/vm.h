@@ -6,11 +6,15 @@
 #include <signal.h>
 #include <stdint.h>
 #include "devices/acpi_pm.h"
+#include "devices/ata.h"
 #include "devices/debug_exit.h"
+#include "devices/disk_image.h"
 #include "devices/i8042.h"
 #include "devices/io_bus.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
+#include "devices/pci.h"
+#include "devices/pci_piix.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/port61.h"
@@ -61,6 +65,10 @@ struct vm {
 	struct lapic lapic;
 	struct ioapic ioapic;
 	struct acpi_pm acpi_pm;
+	struct pci_host pci;
+	struct pci_piix piix;
+	struct ata_channel ata;      /* primary IDE channel */
+	struct disk_image disk;      /* --disk; fd -1 without one */
 
 	const struct cpu_backend *backend;
 	void *backend_state;

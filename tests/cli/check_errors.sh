@@ -11,7 +11,8 @@
 #   - exactly one line on stderr, starting with "btvm: ",
 #   - nothing on stdout,
 #   - the input file (when there is one) is unchanged (sha256sum).
-# Images named flat-* run with --flat --mem 2M.  It prints one line per case
+# Images named flat-* run with --flat --mem 2M.  Then bad --disk images and
+# options, and an image in use by another btvm.  It prints one line per case
 # and exits 1 if any case fails (2 on bad usage).
 set -u
 
@@ -127,6 +128,58 @@ else
 	failed=$((failed + 1))
 	echo "FAIL good-multiboot.elf: missing from '$DIR' (needed for the module cases)"
 	GOOD="$DIR/no-multiboot-header.bin"
+fi
+
+# Bad disk images (--disk, --disk-ro): the kernel is fine, the disk is not.
+# The image must be left as it was.
+if [ -f "$GOOD" ] && [ -f "$DIR/disk-good.img" ]; then
+	DISK="$DIR/disk-good.img"
+	check "disk-empty" "$DIR/disk-empty.img" run --accel kvm --disk "$DIR/disk-empty.img" "$GOOD"
+	check "disk-not-whole-sectors" "$DIR/disk-not-whole-sectors.img" \
+		run --accel kvm --disk "$DIR/disk-not-whole-sectors.img" "$GOOD"
+	check "disk-ro-not-whole-sectors" "$DIR/disk-not-whole-sectors.img" \
+		run --accel kvm --disk-ro "$DIR/disk-not-whole-sectors.img" "$GOOD"
+	check "disk-missing" "" run --accel kvm --disk "$DIR/no-such-disk.img" "$GOOD"
+	check "disk-ro-missing" "" run --accel kvm --disk-ro "$DIR/no-such-disk.img" "$GOOD"
+	check "disk-is-a-directory" "" run --accel kvm --disk "$TMP/a-directory" "$GOOD"
+	check "disk-is-a-char-device" "" run --accel kvm --disk /dev/null "$GOOD"
+	mkfifo "$TMP/a-fifo"
+	check "disk-is-a-fifo" "" run --accel kvm --disk-ro "$TMP/a-fifo" "$GOOD"
+	check "disk-empty-name" "" run --accel kvm --disk "" "$GOOD"
+	check "two-disks" "$DISK" run --accel kvm --disk "$DISK" --disk-ro "$DISK" "$GOOD"
+	check "disk-with-bad-kernel" "$DISK" run --accel kvm --disk "$DISK" "$DIR/bad-checksum.elf"
+	if [ "$(id -u)" != 0 ]; then   # root can open any file for writing
+		cp "$DISK" "$TMP/read-only.img" && chmod 444 "$TMP/read-only.img"
+		check "disk-read-only-file-without-disk-ro" "$TMP/read-only.img" \
+			run --accel kvm --disk "$TMP/read-only.img" "$GOOD"
+	fi
+	# An image in use by another btvm: start one on spin-serial.bin (bt,
+	# which every host can run), wait for its guest's first byte on COM1
+	# (the disk is opened before the guest starts), then try a second.
+	SPIN="$DIR/spin-serial.bin"
+	: >"$TMP/holder.out"
+	"$BTVM" run --accel bt --flat --mem 2M --disk "$DISK" --serial "file:$TMP/holder.out" \
+		--timeout 60 "$SPIN" </dev/null >/dev/null 2>"$TMP/holder.err" &
+	holder=$!
+	for _ in $(seq 600); do
+		[ -s "$TMP/holder.out" ] && break
+		kill -0 "$holder" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ -s "$TMP/holder.out" ]; then
+		check "disk-in-use" "$DISK" run --accel kvm --disk "$DISK" "$GOOD"
+		check "disk-ro-in-use-by-a-writer" "$DISK" run --accel kvm --disk-ro "$DISK" "$GOOD"
+	else
+		total=$((total + 1))
+		failed=$((failed + 1))
+		echo "FAIL disk-in-use: the btvm holding the disk did not start: $(head -c 300 "$TMP/holder.err")"
+	fi
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+else
+	total=$((total + 1))
+	failed=$((failed + 1))
+	echo "FAIL disk cases: good-multiboot.elf or disk-good.img missing from '$DIR'"
 fi
 
 # Command-line errors.

@@ -5,7 +5,7 @@
  * Names starting with "flat-" are meant to be run with --flat --mem 2M.
  * It also writes good-multiboot.elf (a valid multiboot ELF kernel, NOT
  * printed) for the cases where the kernel is fine but a module or the
- * initrd is not.  Host program, no dependencies; used by check_errors.sh. */
+ * initrd is not, and disk images for the --disk cases (not printed).  Host program, no dependencies; used by check_errors.sh. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +191,23 @@ int main(int argc, char **argv)
 	/* 1 MiB + 1: fits in 2 MiB of RAM, not at 0x100000. */
 	emit("flat-does-not-fit-at-1m.bin", big, (1u << 20) + 1, 1);
 	free(big);
+
+	/* Disk images for --disk (not printed: check_errors.sh names its disk
+	 * cases itself).  disk-good.img is a valid 64 KiB image for the
+	 * cases where something else is wrong; spin-serial.bin is a flat
+	 * guest that writes 'R' to COM1 and spins, so that a btvm holding
+	 * a disk can be seen to be running. */
+	static uint8_t zeros[64 * 1024];
+	emit("disk-empty.img", zeros, 0, 0);
+	emit("disk-not-whole-sectors.img", zeros, 1000, 0);
+	emit("disk-good.img", zeros, sizeof(zeros), 0);
+	static const uint8_t spin[] = {
+		0x66, 0xBA, 0xF8, 0x03,   /* mov dx, 0x3f8 */
+		0xB0, 'R',                /* mov al, 'R' */
+		0xEE,                     /* out dx, al */
+		0xEB, 0xFE,               /* jmp $ */
+	};
+	emit("spin-serial.bin", spin, sizeof(spin), 0);
 
 	if (fflush(stdout) != 0)
 		failed = 1;

@@ -16,13 +16,21 @@
 # for line, and the emulator must exit with status 1 (the guest wrote 0 to
 # isa-debug-exit at 0xf4: (0 << 1) | 1).
 # --stdin FILE feeds FILE to the guest's COM1 input (default /dev/null).
+# --disk GEN  gives the guest a disk: the runner runs `bash GEN IMAGE` to
+#             make a fresh image in its temporary directory for every run
+#             (so no run sees another's writes and no committed file is
+#             written) and attaches IMAGE as the primary IDE master: QEMU
+#             gets -drive file=IMAGE,format=raw,if=ide,index=0 with the
+#             disk's IDENTIFY strings set to btvm's (model "btvm ATA disk",
+#             serial BTVM00001, firmware 1.0) so both print the same; btvm
+#             gets --disk IMAGE.
 # Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" qemu="${QEMU:-qemu-system-i386}"
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -33,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--needs) needs="${2:-}"; shift 2 || usage ;;
 	--expect) expect="${2:-}"; shift 2 || usage ;;
 	--stdin) stdin_file="${2:-}"; shift 2 || usage ;;
+	--disk) disk_gen="${2:-}"; shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
 	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
@@ -50,6 +59,20 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-guest.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 name=$(basename "$elf" .elf)
 
+qemu_disk=() btvm_disk=()
+if [ -n "$disk_gen" ]; then
+	[ -f "$disk_gen" ] || { echo "run-guest: no disk generator at $disk_gen" >&2; exit 1; }
+	if ! bash "$disk_gen" "$tmp/disk.img" >"$tmp/disk-gen.out" 2>&1; then
+		echo "FAIL: $name: disk generator $disk_gen failed:"
+		cat "$tmp/disk-gen.out"
+		exit 1
+	fi
+	qemu_disk=(-drive "file=$tmp/disk.img,format=raw,if=ide,index=0"
+		-global "ide-hd.model=btvm ATA disk" -global ide-hd.serial=BTVM00001
+		-global ide-hd.ver=1.0)
+	btvm_disk=(--disk "$tmp/disk.img")
+fi
+
 case "$backend" in
 qemu)
 	if ! command -v "$qemu" >/dev/null 2>&1; then
@@ -58,7 +81,7 @@ qemu)
 	fi
 	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-serial stdio -display none -nodefaults -no-reboot -m 128 \
+		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -85,7 +108,7 @@ kvm | bt)
 		esac
 	fi
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
-	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 "$elf" \
+	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 "${btvm_disk[@]}" "$elf" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;

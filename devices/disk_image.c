@@ -1,0 +1,171 @@
+/* Raw disk image file: open and validate, lock, sector reads and writes. */
+#include "devices/disk_image.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* One line: "--disk PATH: what" (or --disk-ro). */
+static int fail(int fd, char *err, size_t errlen, bool ro, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static int fail(int fd, char *err, size_t errlen, bool ro, const char *path, const char *fmt, ...)
+{
+	if (fd >= 0)
+		close(fd);
+	int n = snprintf(err, errlen, "%s %s: ", ro ? "--disk-ro" : "--disk", path);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int disk_image_check_size(uint64_t bytes, const char *path, bool read_only, char *err, size_t errlen)
+{
+	if (bytes == 0)
+		return fail(-1, err, errlen, read_only, path, "is empty (a disk image holds at least one 512-byte sector)");
+	if (bytes % DISK_SECTOR_SIZE)
+		return fail(-1, err, errlen, read_only, path, "size %llu is not a multiple of 512 bytes (whole sectors)",
+			    (unsigned long long)bytes);
+	if (bytes / DISK_SECTOR_SIZE > DISK_MAX_SECTORS)
+		return fail(-1, err, errlen, read_only, path, "is larger than the 2^48 sectors (128 PiB) LBA48 can address");
+	return 0;
+}
+
+int disk_image_open(struct disk_image *d, const char *path, bool read_only,
+		    char *err, size_t errlen)
+{
+	d->fd = -1;
+	d->sectors = 0;
+	d->read_only = read_only;
+	d->write_cache = true;
+	if (!path || !*path)
+		return fail(-1, err, errlen, read_only, "''", "empty file name");
+
+	/* O_NONBLOCK so that a FIFO given by mistake cannot block the open;
+	 * it is rejected below and means nothing for files and disks. */
+	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+		if (e == EISDIR)
+			return fail(-1, err, errlen, read_only, path, "is a directory, not a disk image");
+		if (!read_only && (e == EACCES || e == EROFS || e == EPERM))
+			return fail(-1, err, errlen, read_only, path, "cannot open for writing (%s); use --disk-ro for read-only access",
+				    strerror(e));
+		return fail(-1, err, errlen, read_only, path, "%s", strerror(e));
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fail(fd, err, errlen, read_only, path, "%s", strerror(errno));
+	uint64_t bytes;
+	if (S_ISREG(st.st_mode)) {
+		bytes = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+			return fail(fd, err, errlen, read_only, path, "cannot read the block device's size: %s", strerror(errno));
+	} else {
+		return fail(fd, err, errlen, read_only, path, "is not a regular file or a block device");
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return fail(fd, err, errlen, read_only, path, "%s", strerror(errno));
+
+	if (disk_image_check_size(bytes, path, read_only, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
+
+	/* An open-file-description lock on the whole file: writers exclude
+	 * everyone, readers only writers.  QEMU uses the same lock type, so
+	 * it sees our lock and we see its. */
+	struct flock lk = { .l_type = read_only ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(fd, F_OFD_SETLK, &lk) < 0) {
+		int e = errno;
+		if (e == EAGAIN || e == EACCES)
+			return fail(fd, err, errlen, read_only, path, "is in use by another process (it holds a lock on the image)");
+		return fail(fd, err, errlen, read_only, path, "cannot lock the image: %s", strerror(e));
+	}
+	d->fd = fd;
+	d->sectors = bytes / DISK_SECTOR_SIZE;
+	return 0;
+}
+
+void disk_image_close(struct disk_image *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+static int check_range(const struct disk_image *d, uint64_t lba, unsigned count)
+{
+	if (d->fd < 0)
+		return -EBADF;
+	if (lba > d->sectors || count > d->sectors - lba)
+		return -ERANGE;
+	return 0;
+}
+
+int disk_image_read(struct disk_image *d, uint64_t lba, void *buf, unsigned count)
+{
+	int rc = check_range(d, lba, count);
+	if (rc)
+		return rc;
+	size_t want = (size_t)count * DISK_SECTOR_SIZE, done = 0;
+	off_t off = (off_t)(lba * DISK_SECTOR_SIZE);
+	while (done < want) {
+		ssize_t n = pread(d->fd, (char *)buf + done, want - done, off + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;  /* the file shrank under us */
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int disk_image_write(struct disk_image *d, uint64_t lba, const void *buf, unsigned count)
+{
+	int rc = check_range(d, lba, count);
+	if (rc)
+		return rc;
+	if (d->read_only)
+		return -EROFS;
+	size_t want = (size_t)count * DISK_SECTOR_SIZE, done = 0;
+	off_t off = (off_t)(lba * DISK_SECTOR_SIZE);
+	while (done < want) {
+		ssize_t n = pwrite(d->fd, (const char *)buf + done, want - done, off + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	if (!d->write_cache)
+		return disk_image_flush(d);
+	return 0;
+}
+
+int disk_image_flush(struct disk_image *d)
+{
+	if (d->fd < 0)
+		return -EBADF;
+	if (d->read_only)
+		return 0;
+	while (fdatasync(d->fd) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
