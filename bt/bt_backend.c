@@ -270,7 +270,6 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	c->seg[S_ES] = c->seg[S_SS] = c->seg[S_FS] = c->seg[S_GS] = c->seg[S_DS];
 	c->tr.attr = 0x8b;
 	c->tr.limit = 0x67;
-	c->msr_apic_base = 0xfee00900;
 	c->dr[6] = 0xffff0ff0;  /* reset values (SDM Vol. 3B 17.2) */
 	c->dr[7] = 0x400;
 	c->msr_pat = 0x0007040600070406ull;
@@ -316,7 +315,7 @@ static uint64_t mono_ns(void)
 
 bool bt_intr_pending(struct bt *bt)
 {
-	return pic_intr_pending(&bt->vm->pic);
+	return vm_intr_pending(bt->vm);
 }
 
 static bool bt_irq_window_open(struct vm *vm)

@@ -99,7 +99,7 @@ struct bt_cpu {
 	uint32_t cr0, cr2, cr3, cr4;
 	uint32_t dr[8];
 	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
-	uint64_t msr_apic_base, msr_pat, msr_misc_enable;
+	uint64_t msr_pat, msr_misc_enable;
 	uint64_t tsc_offset;
 	int cpl;
 	bool irq_shadow;        /* after STI / MOV SS: one instruction first */

@@ -246,7 +246,7 @@ static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t ne
 	rearm_host_timer(vm);
 	/* Stop, or an interrupt the access raised that the guest can take
 	 * now: back to the dispatcher, since chained code would not look. */
-	c->irq_pend = pic_intr_pending(&vm->pic);
+	c->irq_pend = vm_intr_pending(vm);
 	if (vm->stop || ((c->eflags & EFLAGS_IF) && c->irq_pend))
 		return leave_to(bt, next);
 	(void)eip;
@@ -356,7 +356,7 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 }
 
 /* The CPU bt shows the guest: a documented i686 model (docs/design.md). */
-static void do_cpuid(struct bt_cpu *c)
+static void do_cpuid(struct bt_cpu *c, bool apic)
 {
 	uint32_t leaf = c->regs[R_EAX], a = 0, b = 0, cx = 0, d = 0;
 	switch (leaf) {
@@ -372,6 +372,8 @@ static void do_cpuid(struct bt_cpu *c)
 		    1u << 8  /* CX8 */ | 1u << 11 /* SEP */ | 1u << 12 /* MTRR */ | 1u << 13 /* PGE */ |
 		    1u << 15 /* CMOV */ | 1u << 16 /* PAT */ | 1u << 19 /* CLFSH */ | 1u << 23 /* MMX */ |
 		    1u << 24 /* FXSR */ | 1u << 25 /* SSE */ | 1u << 26 /* SSE2 */;
+		if (apic)
+			d |= 1u << 9; /* APIC: on-chip local APIC (not with --no-apic) */
 		break;
 	case 0x80000000:
 		a = 0x80000004;
@@ -406,7 +408,12 @@ static int do_msr(struct bt *bt, bool write, uint32_t eip)
 		else
 			v = __rdtsc() + c->tsc_offset;
 		goto done;
-	case 0x1b: p = &c->msr_apic_base; break;
+	case 0x1b: /* IA32_APIC_BASE: the platform's local APIC (#GP without one) */
+		if (write ? vm_apic_base_write(bt->vm, v) : vm_apic_base_read(bt->vm, &v))
+			return raise_at(bt, eip, 13, true, 0);
+		if (bt->vm->stop)
+			return leave_to(bt, eip + 2);
+		goto done;
 	case 0x174: p = &c->msr_sysenter_cs; break;
 	case 0x175: p = &c->msr_sysenter_esp; break;
 	case 0x176: p = &c->msr_sysenter_eip; break;
@@ -1096,7 +1103,7 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 			return do_string(bt, &in, eip, next);
 		break;
 	case ZYDIS_MNEMONIC_CPUID:
-		do_cpuid(c);
+		do_cpuid(c, bt->vm->has_apic);
 		return CONT;
 	case ZYDIS_MNEMONIC_RDTSC: {
 		uint64_t t = __rdtsc() + c->tsc_offset;
