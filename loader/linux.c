@@ -142,13 +142,15 @@ static int load_initrd(const struct load_request *req, const struct linux_setup_
 		max_end = 1ull << 32;
 	uint64_t addr = place_initrd(map, f.size, max_end, busy, n);
 	if (!addr) {
+		bool ram_limits = mem->size < max_end;
 		ldr_err(err, errlen,
-			"initrd: '%s' (%llu bytes) does not fit in guest RAM between 1 MiB and 0x%llx "
-			"(initrd_addr_max 0x%x, or the end of RAM) beside the kernel's 0x%llx-0x%llx; "
-			"use a larger --mem",
+			"initrd: '%s' (%llu bytes) does not fit between 1 MiB and 0x%llx (%s) beside the "
+			"kernel's 0x%llx-0x%llx%s",
 			req->initrd_path, (unsigned long long)f.size,
-			(unsigned long long)(max_end < mem->size ? max_end : mem->size), h->initrd_addr_max,
-			(unsigned long long)busy[0].start, (unsigned long long)busy[n - 1].end);
+			(unsigned long long)(ram_limits ? mem->size : max_end),
+			ram_limits ? "the end of guest RAM" : "the kernel's initrd_addr_max + 1",
+			(unsigned long long)busy[0].start, (unsigned long long)busy[n - 1].end,
+			ram_limits ? "; use a larger --mem" : "");
 		ldr_close(&f);
 		return -1;
 	}
