@@ -69,6 +69,15 @@ static int kvm_create(struct vm *vm, const struct boot_state *bs, char *err, siz
 	vm->backend_state = s;
 	if (kvm_handle_open(&s->h, err, errlen) < 0)
 		return -1;
+	/* A Linux kernel turns paging on within its first instructions after
+	 * decompressing; where KVM cannot run 32-bit paging (PVM), say so now
+	 * rather than after minutes of decompression. */
+	const char *line;
+	if (bs->kind && !strcmp(bs->kind, "linux-bzimage") && !(kvm_probe(&line) & KVM_CAN_PAGING)) {
+		snprintf(err, errlen, "a Linux kernel needs 32-bit paging, which this host's KVM cannot run (%s): "
+			 "run it with --accel bt", line + 5 /* skip "kvm: " */);
+		return -1;
+	}
 	struct kvm_regs regs = {
 		.rax = bs->eax, .rbx = bs->ebx, .rcx = bs->ecx, .rdx = bs->edx,
 		.rsi = bs->esi, .rdi = bs->edi, .rbp = bs->ebp, .rsp = bs->esp,
