@@ -124,10 +124,16 @@ if [ -z "$kpkg" ]; then
 fi
 bbpkg=busybox-static
 
-# Prints "FILENAME SIZE" of the .deb apt would download for package $1.
+# What apt would download for both packages, asked once (apt is slow to
+# start): lines "'URI' FILENAME SIZE HASH".
+uris=""
+list_uris() {
+	uris=$(apt-get download --print-uris "$kpkg:i386" "$bbpkg:i386" 2>/dev/null)
+}
+# Prints "FILENAME SIZE" of the .deb of package $1 (from $uris).
 deb_name() {
-	apt-get download --print-uris "$1:i386" 2>/dev/null |
-		sed -n -E "s/^'[^']*' ([^ ]+\.deb) ([0-9]+) .*/\1 \2/p" | head -n 1
+	[ -n "$uris" ] || list_uris
+	printf '%s\n' "$uris" | sed -n -E "s/^'[^']*' ($1_[^ ]+\.deb) ([0-9]+) .*/\1 \2/p" | head -n 1
 }
 # Makes sure the .deb of package $1 is in the cache; prints its path.
 fetch_deb() {
@@ -135,6 +141,7 @@ fetch_deb() {
 	info=$(deb_name "$pkg")
 	if [ -z "$info" ]; then
 		[ $is_root -eq 1 ] && apt_update
+		list_uris
 		info=$(deb_name "$pkg")
 		[ -n "$info" ] || unreachable "apt cannot locate $pkg:i386: is Debian's package registry reachable?"
 	fi
@@ -151,6 +158,7 @@ fetch_deb() {
 	if ! (cd "$cache" && apt-get download -q "${opts[@]}" "$pkg:i386" >"$cache/.download.log" 2>&1); then
 		if [ $is_root -eq 1 ] && [ $updated -eq 0 ]; then
 			apt_update   # stale lists name files the mirror no longer has
+			list_uris
 			info=$(deb_name "$pkg")
 			name=${info% *} size=${info##* }
 			(cd "$cache" && apt-get download -q "${opts[@]}" "$pkg:i386" >"$cache/.download.log" 2>&1) ||
@@ -163,6 +171,7 @@ fetch_deb() {
 	echo "$cache/$name"
 }
 
+list_uris
 kdeb=$(fetch_deb "$kpkg") || exit $?
 bbdeb=$(fetch_deb "$bbpkg") || exit $?
 
