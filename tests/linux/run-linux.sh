@@ -159,8 +159,12 @@ if [ "$status" != 0 ]; then
 fi
 
 if [ $ok -eq 0 ]; then
-	echo "FAIL: linux $release ($backend): $(IFS=';'; echo "${why[*]}")"
-	[ -s "$tmp/diff" ] && cat "$tmp/diff"
+	msg=$(printf '%s; ' "${why[@]}")
+	echo "FAIL: linux $release ($backend): ${msg%; }"
+	# The diff only says something once the workload has started.
+	if grep -q '^=== btvm-workload begin ===$' "$tmp/console" && [ -s "$tmp/diff" ]; then
+		cat "$tmp/diff"
+	fi
 	echo "--- last console lines:"
 	tail -n 25 "$tmp/console"
 	if [ -s "$tmp/stderr" ]; then
