@@ -268,6 +268,13 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	flat_seg(&c->seg[S_CS], 0x08, 0xc09b);
 	flat_seg(&c->seg[S_DS], 0x10, 0xc093);
 	c->seg[S_ES] = c->seg[S_SS] = c->seg[S_FS] = c->seg[S_GS] = c->seg[S_DS];
+	if (bs->cs_sel) { /* the Linux 32-bit boot protocol's selectors and GDT (loader.h) */
+		c->seg[S_CS].sel = bs->cs_sel;
+		c->seg[S_ES].sel = c->seg[S_SS].sel = c->seg[S_DS].sel = bs->ds_sel;
+		c->seg[S_FS].sel = c->seg[S_GS].sel = bs->ds_sel;
+		c->gdtr.base = bs->gdt_base;
+		c->gdtr.limit = bs->gdt_limit;
+	}
 	c->tr.attr = 0x8b;
 	c->tr.limit = 0x67;
 	c->dr[6] = 0xffff0ff0;  /* reset values (SDM Vol. 3B 17.2) */

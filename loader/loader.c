@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "loader/elf32.h"
+#include "loader/linux.h"
 #include "loader/multiboot.h"
 
 void ldr_err(char *err, size_t errlen, const char *fmt, ...)
@@ -139,11 +140,6 @@ int ldr_check_ram(const struct phys_mem *mem, const struct e820_map *map, uint64
 	return -1;
 }
 
-static int is_bzimage(const uint8_t *img, uint64_t size)
-{
-	return size >= 0x206 && memcmp(img + 0x202, "HdrS", 4) == 0;
-}
-
 int loader_load(const struct load_request *req, struct phys_mem *mem, const struct e820_map *map,
 		struct boot_state *out, char *err, size_t errlen)
 {
@@ -185,6 +181,13 @@ int loader_load(const struct load_request *req, struct phys_mem *mem, const stru
 		return -1;
 	}
 
+	/* "HdrS" first: it is at a fixed offset and unmistakable, while a
+	 * multiboot header is searched for (QEMU's order too). */
+	if (linux_is_bzimage(img, f.size)) {
+		rc = linux_load(req, img, f.size, mem, map, out, err, errlen);
+		free(img);
+		return rc;
+	}
 	uint32_t hdr_off = 0;
 	int found = multiboot_find_header(img, f.size, &hdr_off);
 	if (found > 0) {
@@ -194,10 +197,6 @@ int loader_load(const struct load_request *req, struct phys_mem *mem, const stru
 			"%s: multiboot header at offset 0x%x has a bad checksum "
 			"(magic + flags + checksum must be 0 mod 2^32)",
 			req->kernel_path, hdr_off);
-		rc = -1;
-	} else if (is_bzimage(img, f.size)) {
-		ldr_err(err, errlen, "%s: Linux bzImage kernels are not supported yet (Linux boot protocol)",
-			req->kernel_path);
 		rc = -1;
 	} else if (elf_class(img, f.size) == 2) {
 		ldr_err(err, errlen,

@@ -3,13 +3,15 @@
  *
  * Detection (loader.c):
  *   --flat                         -> flat binary, whatever the file holds
+ *   "HdrS" at offset 0x202         -> Linux boot protocol (loader/linux.c);
+ *                                     checked before multiboot, as QEMU does
  *   valid multiboot v1 header      -> multiboot (ELF32, or the a.out kludge
  *                                     when header flags bit 16 is set)
  *   multiboot magic, bad checksum  -> error
  *   anything else                  -> error naming what the file looks like
- *                                     (ELF64, Linux bzImage, ...)
+ *                                     (ELF64, ...)
  * Multiboot details (info placement, command line, stack) are described at
- * the top of loader/multiboot.c. */
+ * the top of loader/multiboot.c, Linux ones at the top of loader/linux.c. */
 #ifndef BTVM_LOADER_LOADER_H
 #define BTVM_LOADER_LOADER_H
 #include <stdbool.h>
@@ -38,8 +40,17 @@ struct load_request {
  * paging off, interrupts off. */
 struct boot_state {
 	uint32_t eip, eax, ebx, ecx, edx, esi, edi, ebp, esp;
-	const char *kind;               /* "multiboot-elf", "multiboot-aout", "flat" */
+	const char *kind;               /* "multiboot-elf", "multiboot-aout", "flat", "linux-bzimage" */
 	uint32_t load_start, load_end;  /* physical range occupied by the kernel image */
+	/* Segment state.  All zero: the multiboot convention (CS 0x08, the
+	 * data segments 0x10, GDTR base 0 limit 0: the kernel loads its own).
+	 * The Linux 32-bit boot protocol needs CS 0x10, DS/ES/SS 0x18 and a
+	 * loaded GDT holding those descriptors: then cs_sel is non-zero, ds_sel
+	 * goes to DS, ES, FS, GS and SS, and GDTR = gdt_base/gdt_limit.  The
+	 * segment caches are flat 4 GiB either way, matching the GDT. */
+	uint16_t cs_sel, ds_sel;
+	uint32_t gdt_base;
+	uint16_t gdt_limit;
 };
 
 /* Returns 0, or -1 with err set to ONE line (no trailing newline, no "btvm:"

@@ -38,6 +38,27 @@ static int set_run_sigmask(struct kvm_state *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Selectors and GDTR other than the multiboot ones, when the loader asks
+ * (the Linux 32-bit boot protocol: see struct boot_state). */
+static int set_boot_segments(struct kvm_state *s, const struct boot_state *bs, char *err, size_t errlen)
+{
+	struct kvm_sregs sr;
+	if (!bs->cs_sel)
+		return 0;
+	if (ioctl(s->h.vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		goto fail;
+	sr.cs.selector = bs->cs_sel;
+	sr.ds.selector = sr.es.selector = sr.fs.selector = sr.gs.selector = sr.ss.selector = bs->ds_sel;
+	sr.gdt.base = bs->gdt_base;
+	sr.gdt.limit = bs->gdt_limit;
+	if (ioctl(s->h.vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "KVM: cannot set the vCPU's entry segments: %s", strerror(errno));
+	return -1;
+}
+
 static int kvm_create(struct vm *vm, const struct boot_state *bs, char *err, size_t errlen)
 {
 	struct kvm_state *s = calloc(1, sizeof(*s));
@@ -48,6 +69,15 @@ static int kvm_create(struct vm *vm, const struct boot_state *bs, char *err, siz
 	vm->backend_state = s;
 	if (kvm_handle_open(&s->h, err, errlen) < 0)
 		return -1;
+	/* A Linux kernel turns paging on within its first instructions after
+	 * decompressing; where KVM cannot run 32-bit paging (PVM), say so now
+	 * rather than after minutes of decompression. */
+	const char *line;
+	if (bs->kind && !strcmp(bs->kind, "linux-bzimage") && !(kvm_probe(&line) & KVM_CAN_PAGING)) {
+		snprintf(err, errlen, "a Linux kernel needs 32-bit paging, which this host's KVM cannot run (%s): "
+			 "run it with --accel bt", line + 5 /* skip "kvm: " */);
+		return -1;
+	}
 	struct kvm_regs regs = {
 		.rax = bs->eax, .rbx = bs->ebx, .rcx = bs->ecx, .rdx = bs->edx,
 		.rsi = bs->esi, .rdi = bs->edi, .rbp = bs->ebp, .rsp = bs->esp,
@@ -56,6 +86,7 @@ static int kvm_create(struct vm *vm, const struct boot_state *bs, char *err, siz
 	if (kvm_handle_add_ram(&s->h, vm->mem.phys.base, vm->mem.phys.size, err, errlen) < 0 ||
 	    kvm_handle_create_vcpu(&s->h, err, errlen) < 0 ||
 	    kvm_handle_set_flat32(&s->h, &regs, err, errlen) < 0 ||
+	    set_boot_segments(s, bs, err, errlen) < 0 ||
 	    set_run_sigmask(s, err, errlen) < 0)
 		return -1;
 	return 0;

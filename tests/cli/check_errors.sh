@@ -5,7 +5,8 @@
 # make_bad_images (IMAGE_DIR must hold its output: `make_bad_images DIR`
 # writes the files and prints their names; this script reads the names from
 # DIR/list.txt when present, else from the files named *.elf / *.bin in DIR
-# except good-multiboot.elf), plus command-line error cases.  For each case
+# except good-multiboot.elf), plus command-line error cases, and the Linux
+# ones on good-linux.bin and big-initrd.img.  For each case
 # it asserts:
 #   - a non-zero exit status that is not a crash, signal or timeout (< 124),
 #   - exactly one line on stderr, starting with "btvm: ",
@@ -180,6 +181,19 @@ else
 	total=$((total + 1))
 	failed=$((failed + 1))
 	echo "FAIL disk cases: good-multiboot.elf or disk-good.img missing from '$DIR'"
+fi
+
+# Good Linux kernel, bad initrd / command line / module.
+LGOOD="$DIR/good-linux.bin"
+if [ -f "$LGOOD" ] && [ -f "$DIR/big-initrd.img" ]; then
+	check "linux-initrd-too-big-for-window" "$DIR/big-initrd.img" run --accel kvm --initrd "$DIR/big-initrd.img" "$LGOOD"
+	check "linux-initrd-missing" "$LGOOD" run --accel kvm --initrd "$DIR/no-such-initrd.img" "$LGOOD"
+	check "linux-cmdline-too-long" "$LGOOD" run --accel kvm --append "console=ttyS0 0123456789012345678901234567890" "$LGOOD"
+	check "linux-with-module" "$LGOOD" run --accel kvm --module "$LGOOD" "$LGOOD"
+else
+	total=$((total + 1))
+	failed=$((failed + 1))
+	echo "FAIL good-linux.bin / big-initrd.img: missing from '$DIR' (needed for the Linux cases)"
 fi
 
 # Command-line errors.

@@ -5,7 +5,9 @@
  * Names starting with "flat-" are meant to be run with --flat --mem 2M.
  * It also writes good-multiboot.elf (a valid multiboot ELF kernel, NOT
  * printed) for the cases where the kernel is fine but a module or the
- * initrd is not, and disk images for the --disk cases (not printed).  Host program, no dependencies; used by check_errors.sh. */
+ * initrd is not, good-linux.bin (a valid bzImage, NOT printed, with
+ * initrd_addr_max 2 MiB - 1 and cmdline_size 32) for the Linux ones, and
+ * disk images for the --disk cases (not printed).  Host program, no dependencies; used by check_errors.sh. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,35 @@ static void good(uint8_t *b)
 	b[0x1001] = 0xF4;    /* hlt */
 	b[0x1002] = 0xEB;    /* jmp $-3 */
 	b[0x1003] = 0xFC;
+}
+
+/* A valid Linux bzImage (boot protocol 2.15): 4 setup sectors, then
+ * 0x1000 bytes of protected-mode kernel (cli; hlt).  initrd_addr_max is
+ * 2 MiB - 1 and cmdline_size 32 so that the initrd and command-line limits
+ * are easy to exceed. */
+#define LNX_SETUP (5 * 512)
+#define LNX_PM 0x1000
+#define LNX_IMG (LNX_SETUP + LNX_PM)
+static void linux_good(uint8_t *b)
+{
+	memset(b, 0, LNX_IMG);
+	b[0x1F1] = 4;
+	w32(b + 0x1F4, LNX_PM / 16);
+	w16(b + 0x1FE, 0xAA55);
+	b[0x200] = 0xEB;
+	b[0x201] = 0x26C - 0x202;
+	memcpy(b + 0x202, "HdrS", 4);
+	w16(b + 0x206, 0x020F);
+	b[0x211] = 0x01;                 /* LOADED_HIGH */
+	w32(b + 0x214, 0x100000);
+	w32(b + 0x22C, 0x1FFFFF);        /* initrd_addr_max */
+	w32(b + 0x230, 0x200000);
+	b[0x234] = 1;
+	w32(b + 0x238, 32);              /* cmdline_size */
+	w32(b + 0x258, 0x200000);        /* pref_address */
+	w32(b + 0x260, 0x100000);        /* init_size */
+	b[LNX_SETUP] = 0xFA;             /* cli */
+	b[LNX_SETUP + 1] = 0xF4;         /* hlt */
 }
 
 int main(int argc, char **argv)
@@ -181,6 +212,35 @@ int main(int argc, char **argv)
 	memcpy(b + 0x202, "HdrS", 4);
 	emit("linux-bzimage.bin", b, IMG, 1);
 
+	linux_good(b);
+	emit("good-linux.bin", b, LNX_IMG, 0);
+
+	linux_good(b);
+	emit("linux-truncated-kernel.bin", b, LNX_IMG - 0x200, 1);
+
+	linux_good(b);
+	emit("linux-truncated-header.bin", b, 0x230, 1);
+
+	linux_good(b);
+	w16(b + 0x206, 0x0205);
+	emit("linux-protocol-2.05.bin", b, LNX_IMG, 1);
+
+	linux_good(b);
+	w16(b + 0x1FE, 0);
+	emit("linux-bad-boot-flag.bin", b, LNX_IMG, 1);
+
+	linux_good(b);
+	b[0x1F1] = 40;
+	emit("linux-setup-sects-past-eof.bin", b, LNX_IMG, 1);
+
+	linux_good(b);
+	b[0x211] = 0;
+	emit("linux-zimage-not-loaded-high.bin", b, LNX_IMG, 1);
+
+	linux_good(b);
+	w32(b + 0x260, 0x40000000);      /* 1 GiB from 2 MiB: more than the default 128M */
+	emit("linux-init-size-beyond-ram.bin", b, LNX_IMG, 1);
+
 	/* 3 MiB: run with --flat --mem 2M. */
 	uint8_t *big = calloc(1, 3u << 20);
 	if (!big) {
@@ -190,6 +250,8 @@ int main(int argc, char **argv)
 	emit("flat-bigger-than-ram.bin", big, 3u << 20, 1);
 	/* 1 MiB + 1: fits in 2 MiB of RAM, not at 0x100000. */
 	emit("flat-does-not-fit-at-1m.bin", big, (1u << 20) + 1, 1);
+	/* Bigger than good-linux.bin's 2 MiB initrd window (NOT printed). */
+	emit("big-initrd.img", big, 3u << 20, 0);
 	free(big);
 
 	/* Disk images for --disk (not printed: check_errors.sh names its disk
