@@ -112,6 +112,34 @@ int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *er
 int bt_load_cs(struct bt *bt, uint16_t sel);
 void bt_deliver_event(struct bt *bt, int vector, bool has_err, uint32_t err, bool software, uint32_t next_eip);
 void bt_deliver_pending(struct bt *bt);
+bool bt_read_desc(struct bt *bt, uint16_t sel, uint8_t d[8]);
+void bt_desc_to_seg(const uint8_t d[8], uint16_t sel, struct seg *s);
+void bt_set_accessed(struct bt *bt, uint16_t sel, uint8_t d[8]);
+void bt_set_seg(struct bt *bt, int sreg, const struct seg *s);  /* flushes on a new base */
+void bt_null_inaccessible_segs(struct bt *bt);
+
+/* gates.c: privilege transfers outside the IDT.  Each returns 0 with the
+ * new state in cpu (cpu->eip the target), or -1 with bt->exit saying why
+ * (a fault at cpu->eip, which the caller set to the instruction). */
+int bt_sysenter(struct bt *bt);
+int bt_sysexit(struct bt *bt);
+/* far JMP/CALL to sel:off, with operand size osz (2 or 4); next = EIP of
+ * the following instruction (the return address of a CALL). */
+int bt_far_jmp_call(struct bt *bt, uint16_t sel, uint32_t off, unsigned osz, bool call, uint32_t next);
+/* far RET [imm16] (imm bytes of parameters released). */
+int bt_far_ret(struct bt *bt, unsigned osz, uint32_t imm);
+
+/* task.c: hardware task switches (SDM Vol. 3A 7.3). */
+enum bt_task_reason { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+/* Switches to the task of TSS selector sel.  back: the EIP the outgoing
+ * task resumes at.  TS_INT pushes err (when has_err) on the new task's
+ * stack; ext is the EXT bit of error codes for faults before the switch.
+ * Returns 0, or -1 with bt->exit set; faults after the commit point are
+ * raised in the new task's context (cpu->eip = its EIP). */
+int bt_task_switch(struct bt *bt, uint16_t sel, enum bt_task_reason why, uint32_t back,
+		   bool has_err, uint32_t err, uint32_t ext);
+/* IRET with EFLAGS.NT=1: back to the task in the current TSS's link field. */
+int bt_task_return(struct bt *bt, uint32_t back);
 
 /* memory access from C by linear address (false: bt->exit says why) */
 bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa);

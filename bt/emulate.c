@@ -527,6 +527,9 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 	}
 }
 
+/* Far JMP/CALL/RET and SYSENTER/SYSEXIT are in gates.c; they leave for
+ * the dispatcher, which picks the view and translation mode of the new
+ * CPL. */
 static int do_far_jmp_call(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next, bool call)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -544,61 +547,21 @@ static int do_far_jmp_call(struct bt *bt, const struct insn *in, uint32_t eip, u
 		READ(lin, &off, osz);
 		READ(lin + osz, &sel, 2);
 	}
-	uint16_t old_cs = c->seg[S_CS].sel;
-	struct seg saved = c->seg[S_CS];
 	c->eip = eip;
-	if (bt_load_cs(bt, sel) < 0)
+	if (bt_far_jmp_call(bt, sel, off, osz, call, next) < 0)
 		return LEAVE;
-	if (call) {
-		uint32_t esp0 = c->regs[R_ESP];
-		if (push(bt, old_cs, osz) != CONT || push(bt, next, osz) != CONT) {
-			c->regs[R_ESP] = esp0;
-			c->seg[S_CS] = saved;
-			return LEAVE;
-		}
-	}
-	return leave_to(bt, osz == 2 ? off & 0xffff : off);
+	return leave_to(bt, c->eip);
 }
 
 static int do_far_ret(struct bt *bt, const struct insn *in, uint32_t eip)
 {
 	struct bt_cpu *c = &bt->cpu;
 	unsigned osz = in->zi.operand_width / 8;
-	uint32_t esp0 = c->regs[R_ESP], off, sel;
-	if (pop(bt, &off, osz) != CONT || pop(bt, &sel, osz) != CONT)
-		return LEAVE;
-	uint32_t extra = in->zi.operand_count_visible ? (uint32_t)in->ops[0].imm.value.u : 0;
+	uint32_t imm = in->zi.operand_count_visible ? (uint32_t)in->ops[0].imm.value.u & 0xffff : 0;
 	c->eip = eip;
-	if ((sel & 3) != (unsigned)c->cpl) {
-		c->regs[R_ESP] = esp0;
-		bt_unsupported(bt, "far return to RPL %u from CPL %d: privilege changes are not supported "
-			     "by bt yet", sel & 3, c->cpl);
+	if (bt_far_ret(bt, osz, imm) < 0)
 		return LEAVE;
-	}
-	if (bt_load_cs(bt, (uint16_t)sel) < 0) {
-		c->regs[R_ESP] = esp0;
-		return LEAVE;
-	}
-	c->regs[R_ESP] += extra;
-	return leave_to(bt, off);
-}
-
-/* After a return to an outer level, data segment registers the new CPL
- * may not use are nulled (SDM IRET, RETURN-TO-OUTER-PRIVILEGE-LEVEL). */
-static void null_inaccessible_segs(struct bt_cpu *c)
-{
-	static const int segs[] = { S_ES, S_DS, S_FS, S_GS };
-	for (unsigned i = 0; i < 4; i++) {
-		struct seg *s = &c->seg[segs[i]];
-		uint8_t type = s->attr & 0x1f, dpl = (s->attr >> 5) & 3;
-		bool conforming_code = (type & 0x1c) == 0x1c;
-		if ((s->attr & 0x80) && !conforming_code && dpl < c->cpl) {
-			s->sel = 0;
-			s->attr = 0;
-			s->base = 0;
-			s->limit = 0;
-		}
-	}
+	return leave_to(bt, c->eip);
 }
 
 static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
@@ -607,10 +570,11 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	unsigned osz = in->zi.operand_width / 8;
 	uint32_t esp0 = c->regs[R_ESP], off, sel, fl;
 	if (c->eflags & EFLAGS_NT) {
-		bt_unsupported(bt, "IRET with EFLAGS.NT=1 (a return from a nested task): hardware task "
-			       "switches are not supported by bt yet");
+		/* TASK-RETURN (SDM IRET): back to the task in the link field */
 		c->eip = eip;
-		return LEAVE;
+		if (bt_task_return(bt, eip + in->len) < 0)
+			return LEAVE;
+		return leave_to(bt, c->eip);
 	}
 	if (pop(bt, &off, osz) != CONT || pop(bt, &sel, osz) != CONT || pop(bt, &fl, osz) != CONT) {
 		c->regs[R_ESP] = esp0;
@@ -668,7 +632,7 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	c->eflags = (c->eflags & ~changeable) | (fl & changeable) | 2;
 	if (rpl > (unsigned)old_cpl) {
 		c->regs[R_ESP] = osz == 2 ? (c->regs[R_ESP] & 0xffff0000u) | (new_esp & 0xffff) : new_esp;
-		null_inaccessible_segs(c);
+		bt_null_inaccessible_segs(bt);
 	}
 	return leave_to(bt, osz == 2 ? off & 0xffff : off);
 }
@@ -1383,11 +1347,16 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 		return raise_at(bt, eip, 6, false, 0);
 	case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP:
 		return raise_at(bt, eip, 6, false, 0); /* not in the CPUID model */
-	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
-		bt_unsupported(bt, "%s at %#x: not supported by bt yet", m == ZYDIS_MNEMONIC_SYSENTER ?
-			     "SYSENTER" : "SYSEXIT", eip);
+	case ZYDIS_MNEMONIC_SYSENTER:
 		c->eip = eip;
-		return LEAVE;
+		if (bt_sysenter(bt) < 0)
+			return LEAVE;
+		return leave_to(bt, c->eip);
+	case ZYDIS_MNEMONIC_SYSEXIT:
+		c->eip = eip;
+		if (bt_sysexit(bt) < 0)
+			return LEAVE;
+		return leave_to(bt, c->eip);
 	default:
 		break;
 	}

@@ -114,8 +114,9 @@ void bt_raise(struct bt *bt, int vector, bool has_error, uint32_t error)
 	bt->exc_error = error;
 }
 
-/* Reads the 8-byte descriptor for selector sel. false: beyond the table. */
-static bool read_desc(struct bt *bt, uint16_t sel, uint8_t d[8])
+/* Reads the 8-byte descriptor for selector sel. false: beyond the table
+ * (or the read itself faulted: then bt->exit says so). */
+bool bt_read_desc(struct bt *bt, uint16_t sel, uint8_t d[8])
 {
 	uint32_t base, limit;
 	if (sel & 4) {
@@ -133,7 +134,7 @@ static bool read_desc(struct bt *bt, uint16_t sel, uint8_t d[8])
 	return bt_read(bt, base + off, d, 8);
 }
 
-static void desc_to_seg(const uint8_t d[8], uint16_t sel, struct seg *s)
+void bt_desc_to_seg(const uint8_t d[8], uint16_t sel, struct seg *s)
 {
 	s->sel = sel;
 	s->base = (uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24;
@@ -144,7 +145,7 @@ static void desc_to_seg(const uint8_t d[8], uint16_t sel, struct seg *s)
 	s->attr = (uint16_t)(d[5] | (d[6] & 0xf0) << 8);
 }
 
-static void set_accessed(struct bt *bt, uint16_t sel, uint8_t d[8])
+void bt_set_accessed(struct bt *bt, uint16_t sel, uint8_t d[8])
 {
 	if (d[5] & 1)
 		return;
@@ -176,7 +177,7 @@ int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *er
 		return 0;
 	}
 	uint8_t d[8];
-	if (!read_desc(bt, sel, d)) {
+	if (!bt_read_desc(bt, sel, d)) {
 		bt_raise(bt, 13, true, sel & ~3u);
 		*fault = true;
 		return -1;
@@ -208,9 +209,9 @@ int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *er
 			return -1;
 		}
 	}
-	set_accessed(bt, sel, d);
+	bt_set_accessed(bt, sel, d);
 	uint32_t old_base = s->base;
-	desc_to_seg(d, sel, s);
+	bt_desc_to_seg(d, sel, s);
 	/* Blocks fold segment bases in.  FS and GS change at every kernel
 	 * entry and exit (per-CPU data, user TLS): the dispatcher checks them
 	 * against what each privilege level's blocks assumed (bt_backend.c);
@@ -228,7 +229,7 @@ int bt_load_cs(struct bt *bt, uint16_t sel)
 		bt_raise(bt, 13, true, 0);
 		return -1;
 	}
-	if (!read_desc(bt, sel, d)) {
+	if (!bt_read_desc(bt, sel, d)) {
 		bt_raise(bt, 13, true, sel & ~3u);
 		return -1;
 	}
@@ -239,12 +240,10 @@ int bt_load_cs(struct bt *bt, uint16_t sel)
 	}
 	bool conforming = type & 4;
 	int cpl = bt->cpu.cpl;
+	/* A direct far transfer never changes the privilege level: that takes
+	 * a call gate (SDM Vol. 3A 5.8.1, 5.8.4); IRET and RET to an outer
+	 * level set the CPL first and check from there. */
 	if ((conforming && dpl > cpl) || (!conforming && (dpl != cpl || rpl > cpl))) {
-		if (!conforming && dpl != cpl && rpl <= cpl) {
-			bt_unsupported(bt, "far transfer to CS %#x with DPL %d from CPL %d: privilege changes "
-				     "are not supported by bt yet", sel, dpl, cpl);
-			return -1;
-		}
 		bt_raise(bt, 13, true, sel & ~3u);
 		return -1;
 	}
@@ -256,12 +255,41 @@ int bt_load_cs(struct bt *bt, uint16_t sel)
 		bt_unsupported(bt, "CS %#x is a 16-bit code segment: 16-bit code is not supported by bt yet", sel);
 		return -1;
 	}
-	set_accessed(bt, sel, d);
+	bt_set_accessed(bt, sel, d);
 	uint32_t old_base = bt->cpu.seg[S_CS].base;
-	desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)cpl), &bt->cpu.seg[S_CS]);
+	bt_desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)cpl), &bt->cpu.seg[S_CS]);
 	if (bt->cpu.seg[S_CS].base != old_base)
 		tcache_flush(&bt->tc);
 	return 0;
+}
+
+/* Sets a segment register's cache; translations fold segment bases in, so
+ * a new base drops them. */
+void bt_set_seg(struct bt *bt, int sreg, const struct seg *s)
+{
+	struct seg *d = &bt->cpu.seg[sreg];
+	bool flush = d->base != s->base;
+	*d = *s;
+	if (flush)
+		tcache_flush(&bt->tc);
+}
+
+/* After a return to an outer level, data segment registers the new CPL
+ * may not use are nulled (SDM Vol. 2 IRET and RET,
+ * RETURN-TO-OUTER-PRIVILEGE-LEVEL). */
+void bt_null_inaccessible_segs(struct bt *bt)
+{
+	static const int segs[] = { S_ES, S_DS, S_FS, S_GS };
+	struct bt_cpu *c = &bt->cpu;
+	for (unsigned i = 0; i < 4; i++) {
+		const struct seg *s = &c->seg[segs[i]];
+		uint8_t type = s->attr & 0x1f, dpl = (s->attr >> 5) & 3;
+		bool conforming_code = (type & 0x1c) == 0x1c;
+		if ((s->attr & 0x80) && !conforming_code && dpl < c->cpl) {
+			static const struct seg null_seg;
+			bt_set_seg(bt, segs[i], &null_seg);
+		}
+	}
 }
 
 static bool push32(struct bt *bt, uint32_t v)
@@ -306,9 +334,15 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 		return -1;
 	}
 	if (type == 0x05) {
-		bt_unsupported(bt, "interrupt %d goes through a task gate: hardware task switches are not "
-			     "supported by bt yet", vector);
-		return -1;
+		/* A task gate: switch to the task its TSS selector names (SDM
+		 * Vol. 3A 6.11.3, 7.3); the old task's TSS records the EIP an
+		 * IRET of the handler task returns to. */
+		uint16_t tsel = (uint16_t)(g[2] | g[3] << 8);
+		uint32_t back = software ? next_eip : c->eip;
+		if (bt_task_switch(bt, tsel, TS_INT, back, has_error, error, ext) < 0)
+			return -1;
+		c->halted = false;
+		return 0;
 	}
 	if (type == 0x06 || type == 0x07) {
 		bt_unsupported(bt, "interrupt %d goes through a 16-bit gate: not supported by bt yet", vector);
@@ -317,7 +351,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 	uint16_t sel = (uint16_t)(g[2] | g[3] << 8);
 	uint32_t offset = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[6] << 16 | (uint32_t)g[7] << 24;
 	uint8_t d[8];
-	if ((sel & ~3u) == 0 || !read_desc(bt, sel, d) || (d[5] & 0x18) != 0x18) {
+	if ((sel & ~3u) == 0 || !bt_read_desc(bt, sel, d) || (d[5] & 0x18) != 0x18) {
 		bt_raise(bt, 13, true, (sel & ~3u) + ext);
 		return -1;
 	}
@@ -350,7 +384,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 		    !bt_read(bt, c->tr.base + off_esp + 4, &new_ss, 2))
 			return -1;
 		uint8_t sd[8];
-		if ((new_ss & ~3u) == 0 || !read_desc(bt, new_ss, sd)) {
+		if ((new_ss & ~3u) == 0 || !bt_read_desc(bt, new_ss, sd)) {
 			bt_raise(bt, 10, true, (new_ss & ~3u) + ext);
 			return -1;
 		}
@@ -363,7 +397,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 			return -1;
 		}
 		c->cpl = cdpl;
-		desc_to_seg(sd, new_ss, &c->seg[S_SS]);
+		bt_desc_to_seg(sd, new_ss, &c->seg[S_SS]);
 		c->regs[R_ESP] = new_esp;
 		if (!push32(bt, old_ss.sel) || !push32(bt, esp0)) {
 			c->cpl = old_cpl;
@@ -382,7 +416,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 		c->regs[R_ESP] = esp0;
 		return -1; /* #PF (a double fault follows) or an error, in bt->exit */
 	}
-	desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)c->cpl), &c->seg[S_CS]);
+	bt_desc_to_seg(d, (uint16_t)((sel & ~3u) | (unsigned)c->cpl), &c->seg[S_CS]);
 	c->eip = offset;
 	c->eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
 	if (type == 0x0e)
