@@ -59,6 +59,7 @@ struct bt {
 	 * folded in; checked by the dispatcher before it runs a block */
 	uint32_t seg_assumed[2][2];
 	bool seg_assumed_set[2][2];
+	bool implicit_sv;        /* exceptions.c: a descriptor-table/TSS access in progress */
 	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */
 	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];
 	uint32_t n_mmio_eips;
@@ -86,6 +87,9 @@ uint32_t bt_reg_get(struct bt_cpu *c, ZydisRegister r);
 void bt_reg_set(struct bt_cpu *c, ZydisRegister r, uint32_t v);
 uint32_t bt_op_lin(struct bt_cpu *c, const ZydisDecodedOperand *op);
 void bt_rearm_host_timer(struct vm *vm);
+
+/* fpu_state.c: FXSAVE FXRSTOR FNSAVE FRSTOR FNSTENV FLDENV (from a callout) */
+int bt_fpu_state(struct bt *bt, const struct insn *in, uint32_t eip);
 
 /* bt_backend.c */
 bool bt_intr_pending(struct bt *bt);              /* an external interrupt is waiting */
@@ -144,6 +148,9 @@ int bt_task_return(struct bt *bt, uint32_t back);
 /* memory access from C by linear address (false: bt->exit says why) */
 bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa);
 bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len);
+/* The same for descriptor tables and the TSS: supervisor rights at any CPL. */
+bool bt_read_sys(struct bt *bt, uint32_t lin, void *dst, unsigned len);
+bool bt_write_sys(struct bt *bt, uint32_t lin, const void *src, unsigned len);
 bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len);
 void bt_set_error(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The guest needs something this stage of bt does not do (exit status 6). */

@@ -375,7 +375,10 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			ex->kind = VCPU_EXIT_KICK;
 			break;
 		}
-		if (bt->want_irq_window && bt_irq_window_open(vm)) {
+		/* An interrupt the run loop asked for, or one the guest's own
+		 * device access raised or unmasked (an EOI, see do_io and
+		 * mmio.c): the run loop delivers it once the guest can take it. */
+		if ((bt->want_irq_window || (c->irq_pend && vm_intr_pending(vm))) && bt_irq_window_open(vm)) {
 			ex->kind = VCPU_EXIT_IRQ_WINDOW;
 			break;
 		}

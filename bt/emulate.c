@@ -97,12 +97,13 @@ static uint32_t lin_of(struct bt_cpu *c, const ZydisDecodedOperand *op)
 	return c->seg[seg_of(op->mem.segment)].base + ea_of(c, op);
 }
 
-/* A guest memory access from C that misses RAM: bt does not emulate MMIO
- * yet, so that is reported as an error, not turned into a guest fault. */
+/* A guest memory access from C failed: bt_read/bt_write raised the
+ * guest's #PF (or set an error for a page table outside RAM); non-RAM
+ * addresses go to the MMIO bus there and do not fail. */
 static int mem_fail(struct bt *bt, uint32_t lin)
 {
-	bt_unsupported(bt, "guest access to linear/physical address %#x, outside RAM: MMIO is not "
-		     "emulated by the bt backend yet", lin);
+	(void)bt;
+	(void)lin;
 	return LEAVE;
 }
 
@@ -707,7 +708,7 @@ static int do_lldt_ltr(struct bt *bt, const struct insn *in, uint32_t eip, bool 
 	if (sel & 4)
 		return raise_at(bt, eip, 13, true, sel & ~3u);
 	uint8_t d[8];
-	if ((sel & ~7u) + 7 > c->gdtr.limit || !bt_read(bt, c->gdtr.base + (sel & ~7u), d, 8))
+	if ((sel & ~7u) + 7 > c->gdtr.limit || !bt_read_sys(bt, c->gdtr.base + (sel & ~7u), d, 8))
 		return raise_at(bt, eip, 13, true, sel & ~3u);
 	uint8_t type = d[5] & 0x1f;
 	if (tr ? (type != 0x09 && type != 0x01) : type != 0x02)
@@ -876,13 +877,13 @@ static bool io_allowed(struct bt *bt, uint16_t port, unsigned size)
 	if (!(c->tr.attr & 0x80) || (c->tr.attr & 0x1f) != 0x0b || c->tr.limit < 0x67)
 		return false;
 	uint16_t base;
-	if (!bt_read(bt, c->tr.base + 0x66, &base, 2))
+	if (!bt_read_sys(bt, c->tr.base + 0x66, &base, 2))
 		return false;
 	uint32_t byte = base + port / 8u;
 	if (byte + 1 > c->tr.limit)
 		return false;
 	uint16_t bits;
-	if (!bt_read(bt, c->tr.base + byte, &bits, 2))
+	if (!bt_read_sys(bt, c->tr.base + byte, &bits, 2))
 		return false;
 	uint16_t mask = (uint16_t)(((1u << size) - 1) << (port & 7));
 	return !(bits & mask);
@@ -1347,6 +1348,9 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 		return raise_at(bt, eip, 6, false, 0);
 	case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP:
 		return raise_at(bt, eip, 6, false, 0); /* not in the CPUID model */
+	case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FNSAVE:
+	case ZYDIS_MNEMONIC_FRSTOR: case ZYDIS_MNEMONIC_FNSTENV: case ZYDIS_MNEMONIC_FLDENV:
+		return bt_fpu_state(bt, &in, eip);
 	case ZYDIS_MNEMONIC_SYSENTER:
 		c->eip = eip;
 		if (bt_sysenter(bt) < 0)

@@ -3,6 +3,7 @@
  * management", ch. 6 "Interrupt and exception handling"). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "bt/bt.h"
 #include "monitor/vm.h"
@@ -38,7 +39,7 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 		*pa = lin;
 		return true;
 	}
-	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, c->cpl == 3, true };
+	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, c->cpl == 3 && !bt->implicit_sv, true };
 	struct pw_result r;
 	pw_walk(&bt->vm->mem.phys, &rq, &r);
 	if (r.ok) {
@@ -96,6 +97,24 @@ static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, boo
 	return true;
 }
 
+/* Implicit supervisor-mode accesses (SDM Vol. 3A 4.6): the GDT, LDT, IDT
+ * and TSS are reached with supervisor rights whatever the CPL. */
+bool bt_read_sys(struct bt *bt, uint32_t lin, void *dst, unsigned len)
+{
+	bt->implicit_sv = true;
+	bool ok = access_lin(bt, lin, dst, len, false);
+	bt->implicit_sv = false;
+	return ok;
+}
+
+bool bt_write_sys(struct bt *bt, uint32_t lin, const void *src, unsigned len)
+{
+	bt->implicit_sv = true;
+	bool ok = access_lin(bt, lin, (void *)src, len, true);
+	bt->implicit_sv = false;
+	return ok;
+}
+
 bool bt_read(struct bt *bt, uint32_t lin, void *dst, unsigned len)
 {
 	return access_lin(bt, lin, dst, len, false);
@@ -131,7 +150,7 @@ bool bt_read_desc(struct bt *bt, uint16_t sel, uint8_t d[8])
 	uint32_t off = sel & ~7u;
 	if (off + 7 > limit)
 		return false;
-	return bt_read(bt, base + off, d, 8);
+	return bt_read_sys(bt, base + off, d, 8);
 }
 
 void bt_desc_to_seg(const uint8_t d[8], uint16_t sel, struct seg *s)
@@ -151,7 +170,7 @@ void bt_set_accessed(struct bt *bt, uint16_t sel, uint8_t d[8])
 		return;
 	d[5] |= 1;
 	uint32_t base = (sel & 4) ? bt->cpu.ldtr.base : bt->cpu.gdtr.base;
-	bt_write(bt, base + (sel & ~7u) + 5, &d[5], 1);
+	bt_write_sys(bt, base + (sel & ~7u) + 5, &d[5], 1);
 }
 
 /* Loads a data or stack segment register (MOV/POP sreg, LxS) with the
@@ -316,7 +335,7 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t ext = software ? 0 : 1;
 	uint8_t g[8];
-	if ((uint32_t)vector * 8 + 7 > c->idtr.limit || !bt_read(bt, c->idtr.base + (uint32_t)vector * 8, g, 8)) {
+	if ((uint32_t)vector * 8 + 7 > c->idtr.limit || !bt_read_sys(bt, c->idtr.base + (uint32_t)vector * 8, g, 8)) {
 		bt_raise(bt, 13, true, (uint32_t)vector * 8 + 2 + ext);
 		return -1;
 	}
@@ -380,8 +399,8 @@ int bt_deliver(struct bt *bt, int vector, bool has_error, uint32_t error, bool s
 			bt_raise(bt, 10, true, tsel + ext);
 			return -1;
 		}
-		if (!bt_read(bt, c->tr.base + off_esp, &new_esp, 4) ||
-		    !bt_read(bt, c->tr.base + off_esp + 4, &new_ss, 2))
+		if (!bt_read_sys(bt, c->tr.base + off_esp, &new_esp, 4) ||
+		    !bt_read_sys(bt, c->tr.base + off_esp + 4, &new_ss, 2))
 			return -1;
 		uint8_t sd[8];
 		if ((new_ss & ~3u) == 0 || !bt_read_desc(bt, new_ss, sd)) {

@@ -166,7 +166,7 @@ static int via_call_gate(struct bt *bt, uint16_t sel, const uint8_t g[8], bool c
 	uint16_t new_ss = 0;
 	if (off_esp + 5 > c->tr.limit)
 		return fault(bt, 10, tsel);
-	if (!bt_read(bt, c->tr.base + off_esp, &new_esp, 4) || !bt_read(bt, c->tr.base + off_esp + 4, &new_ss, 2))
+	if (!bt_read_sys(bt, c->tr.base + off_esp, &new_esp, 4) || !bt_read_sys(bt, c->tr.base + off_esp + 4, &new_ss, 2))
 		return -1;
 	uint8_t sd[8];
 	if (is_null(new_ss))

@@ -27,10 +27,10 @@ static bool set_busy(struct bt *bt, uint16_t sel, bool busy)
 {
 	uint32_t at = bt->cpu.gdtr.base + (sel & ~7u) + 5;
 	uint8_t a;
-	if (!bt_read(bt, at, &a, 1))
+	if (!bt_read_sys(bt, at, &a, 1))
 		return false;
 	a = busy ? (uint8_t)(a | 2) : (uint8_t)(a & ~2);
-	return bt_write(bt, at, &a, 1);
+	return bt_write_sys(bt, at, &a, 1);
 }
 
 /* A segment register of the incoming task, with the checks the CPU makes
@@ -91,7 +91,7 @@ static int load_task_ldt(struct bt *bt, uint16_t sel)
 		return 0;
 	}
 	uint8_t d[8];
-	if ((sel & 4) || (sel & ~7u) + 7 > c->gdtr.limit || !bt_read(bt, c->gdtr.base + (sel & ~7u), d, 8))
+	if ((sel & 4) || (sel & ~7u) + 7 > c->gdtr.limit || !bt_read_sys(bt, c->gdtr.base + (sel & ~7u), d, 8))
 		return fault(bt, 10, sel & 0xfffc);
 	if ((d[5] & 0x1f) != 0x02 || !(d[5] & 0x80))
 		return fault(bt, 10, sel & 0xfffc);
@@ -128,7 +128,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, enum bt_task_reason why, uint32_
 	if (c->tr.limit < TSS_LDT - 1)
 		return fault(bt, 10, (c->tr.sel & 0xfffc) | ext);
 	uint32_t t[TSS_LDT / 4 + 1];
-	if (!bt_read(bt, nt.base, t, sizeof(t)))
+	if (!bt_read_sys(bt, nt.base, t, sizeof(t)))
 		return -1;
 	if (t[TSS_EFLAGS / 4] & EFLAGS_VM) {
 		bt_unsupported(bt, "task switch to TSS %#x, a virtual-8086 task: V86 mode is not supported by "
@@ -148,7 +148,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, enum bt_task_reason why, uint32_
 		save[2 + r] = c->regs[r];
 	for (int s = 0; s < 6; s++)
 		save[10 + s] = c->seg[s].sel;
-	if (!bt_write(bt, c->tr.base + TSS_EIP, save, 16 * 4))
+	if (!bt_write_sys(bt, c->tr.base + TSS_EIP, save, 16 * 4))
 		return -1;
 	/* Busy bits (steps 5 and 9) and the back link (step 8). */
 	if ((why == TS_JMP || why == TS_IRET) && !set_busy(bt, c->tr.sel, false))
@@ -156,7 +156,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, enum bt_task_reason why, uint32_
 	uint32_t nfl = t[TSS_EFLAGS / 4];
 	if (why == TS_CALL || why == TS_INT) {
 		uint16_t link = c->tr.sel;
-		if (!bt_write(bt, nt.base + TSS_LINK, &link, 2))
+		if (!bt_write_sys(bt, nt.base + TSS_LINK, &link, 2))
 			return -1;
 		nfl |= EFLAGS_NT;
 	}
@@ -212,7 +212,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, enum bt_task_reason why, uint32_
 int bt_task_return(struct bt *bt, uint32_t back)
 {
 	uint16_t link;
-	if (!bt_read(bt, bt->cpu.tr.base + TSS_LINK, &link, 2))
+	if (!bt_read_sys(bt, bt->cpu.tr.base + TSS_LINK, &link, 2))
 		return -1;
 	return bt_task_switch(bt, link, TS_IRET, back, false, 0, 0);
 }

@@ -77,6 +77,7 @@ static void isa_irq_set(void *opaque, int irq, int level)
 {
 	struct vm *vm = opaque;
 	pic_set_irq(&vm->pic, irq, level);
+
 	if (vm->has_apic && irq != 2)
 		ioapic_set_irq(&vm->ioapic, irq == 0 ? 2 : irq, level);
 }

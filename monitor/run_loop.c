@@ -49,11 +49,14 @@ static void deliver_interrupts(struct vm *vm)
 		return;
 	}
 	int vector = vm_intr_ack(vm);
-	be->request_irq_window(vm, false);
 	if (vector >= 0) {
 		be->inject_irq(vm, vector);
 		vm->stats.irqs_injected++;
 	}
+	/* Another request waiting behind this one (a lower-priority IRQ): come
+	 * back as soon as the guest can take it, not at the next timer tick,
+	 * where the timer would win again and starve it. */
+	be->request_irq_window(vm, vm_intr_pending(vm));
 }
 
 static void do_io(struct vm *vm, struct vcpu_exit *ex)
@@ -145,5 +148,7 @@ int vm_run(struct vm *vm)
 	}
 	vm->stats.end_ns = host_monotonic_ns();
 	kick_arm(vm, VTIME_NEVER);
+	if (vm->exit_status == BTVM_EXIT_TIMEOUT)
+		be->dump_state(vm, stderr); /* where the guest was when time ran out */
 	return vm->exit_status;
 }
