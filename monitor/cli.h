@@ -23,6 +23,8 @@ struct vm_config {
 	bool stats;
 	double timeout_sec;             /* 0 = none */
 	const char *probe_needs;        /* probe --needs LIST */
+	bool no_sandbox;                /* --no-sandbox: run without the seccomp allow-list */
+	const char *sandbox_selftest;   /* --sandbox-selftest=KIND[:PATH] (docs/security.md) */
 };
 
 enum cli_command { CLI_RUN, CLI_PROBE, CLI_HELP, CLI_VERSION };

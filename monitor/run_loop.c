@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -87,6 +88,7 @@ int vm_run(struct vm *vm)
 {
 	const struct cpu_backend *be = vm->backend;
 	struct vcpu_exit ex;
+	bool selftest_done = false;
 	vm->stats.start_ns = host_monotonic_ns();
 	while (!vm->stop) {
 		uint64_t deadline = poll_host_events(vm);
@@ -102,6 +104,11 @@ int vm_run(struct vm *vm)
 			break;
 		}
 		vm->stats.exits[ex.kind]++;
+		if (vm->cfg->sandbox_selftest && !selftest_done && !vm->stop) {
+			/* the guest runs: try a forbidden call (docs/security.md) */
+			selftest_done = true;
+			sandbox_selftest_run(vm->cfg->sandbox_selftest);
+		}
 		switch (ex.kind) {
 		case VCPU_EXIT_IO:
 			do_io(vm, &ex);
