@@ -316,8 +316,13 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 		ALLOW(r, read, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->read_fds[i]));
 	for (unsigned i = 0; i < s->n_write; i++)
 		ALLOW(r, write, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->write_fds[i]));
-	if (s->tty_fd >= 0)
+	/* console_restore(): glibc's tcsetattr is TCSETS and then TCGETS (it
+	 * reads the settings back to check them).  Not TIOCSTI & co., which
+	 * would let a guest type commands into the user's shell. */
+	if (s->tty_fd >= 0) {
 		ALLOW(r, ioctl, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->tty_fd), SCMP_A1(SCMP_CMP_EQ, TCSETS));
+		ALLOW(r, ioctl, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->tty_fd), SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	}
 
 	/* KVM: the vCPU only; the VM and /dev/kvm fds get nothing. */
 	if (s->kvm_vcpu_fd >= 0) {
@@ -348,6 +353,12 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 	ALLOW(r, tgkill, SCMP_A0(SCMP_CMP_EQ, (uint64_t)getpid()));
 	/* pthread mutex/condvar between the console reader and the vCPU. */
 	ALLOW0(r, futex);
+	/* The console reader is created before the filter, but pthread_create
+	 * returns before the new thread has run: its first steps in glibc's
+	 * start_thread (rseq and robust-futex registration, with every
+	 * signal blocked) may come after.  Both only concern that thread. */
+	ALLOW0(r, rseq);
+	ALLOW0(r, set_robust_list);
 	/* Exit: fds closed by the teardown, the reader thread's exit. */
 	ALLOW0(r, close);
 	ALLOW0(r, exit);
@@ -404,6 +415,9 @@ int sandbox_install(const struct sandbox_spec *s, char *err, size_t errlen)
 	    (rc = seccomp_attr_set(r.ctx, SCMP_FLTATR_CTL_NNP, 1)) != 0 ||
 	    (rc = seccomp_attr_set(r.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP)) != 0)
 		goto out;
+	/* For reading the filter as libseccomp compiled it (docs/security.md). */
+	if (getenv("BTVM_SANDBOX_PFC"))
+		seccomp_export_pfc(r.ctx, STDERR_FILENO);
 	step = "loading the filter";
 	rc = seccomp_load(r.ctx);
 out:

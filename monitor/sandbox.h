@@ -46,7 +46,7 @@ struct sandbox_spec {
 	unsigned n_read;
 	int write_fds[SANDBOX_MAX_FDS];  /* write(2) */
 	unsigned n_write;
-	int tty_fd;                 /* ioctl(tty_fd, TCSETS): restore the terminal; -1: none */
+	int tty_fd;                 /* ioctl(tty_fd, TCSETS/TCGETS): restore the terminal; -1: none */
 	int kvm_vcpu_fd;            /* KVM_RUN, KVM_INTERRUPT, KVM_GET_REGS, KVM_GET_SREGS; -1: none */
 };
 
