@@ -33,7 +33,7 @@
 #include "monitor/vm.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
-#define NAME_SLOTS 512
+#define NAME_SLOTS 600  /* x86_64 and i386 stay below 512; x32 has 512..547 */
 #define NAME_LEN 32
 
 enum { ARCH_X86_64, ARCH_I386, ARCH_X32, N_ARCH };
@@ -45,7 +45,7 @@ bool sandbox_active(void) { return active; }
 
 /* ---------------------------------------------------------------- names */
 
-static void build_name_table(void)
+void sandbox_names_init(void)
 {
 	static const uint32_t arch_token[N_ARCH] = { SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32 };
 	for (int a = 0; a < N_ARCH; a++)
@@ -377,7 +377,7 @@ int sandbox_install(const struct sandbox_spec *s, char *err, size_t errlen)
 	}
 	if (check_layout(s, err, errlen) < 0)
 		return -1;
-	build_name_table();
+	sandbox_names_init();
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -66,9 +66,12 @@ int sandbox_install(const struct sandbox_spec *s, char *err, size_t errlen);
 int sandbox_enter(struct vm *vm, char *err, size_t errlen);
 bool sandbox_active(void);
 
+/* Builds the table of system call names for the handler (sandbox_install
+ * does it: the handler cannot call libseccomp). */
+void sandbox_names_init(void);
 /* The name of a system call, as the SIGSYS handler prints it ("openat"),
- * for arch = an AUDIT_ARCH_* value; "?" when unknown.  Valid after
- * sandbox_install (the table is built there, not in the handler). */
+ * for arch = an AUDIT_ARCH_* value; "?" when unknown or before
+ * sandbox_names_init(). */
 const char *sandbox_syscall_name(uint32_t arch, int nr);
 /* Formats the handler's line into buf (async-signal-safe); returns its
  * length. */
