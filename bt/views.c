@@ -67,4 +67,5 @@ void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
 	struct guest_window_range u = guest_mem_window(&vm->mem, GUEST_WIN_UTVIEW);
 	sandbox_spec_add_remap(s, k.base, k.size);
 	sandbox_spec_add_remap(s, u.base, u.size);
+	s->set_gs_base = !(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE); /* see bt_select_view */
 }

@@ -16,6 +16,7 @@
 #include "monitor/sandbox.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <asm/prctl.h>
 #include <linux/audit.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -331,6 +332,9 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 			ALLOW(r, ioctl, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->kvm_vcpu_fd),
 			      SCMP_A1(SCMP_CMP_EQ, kvm_ioctls[i]));
 	}
+
+	if (s->set_gs_base)
+		ALLOW(r, arch_prctl, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS));
 
 	/* Time, kicks and sleeping (monitor/kick.c, run_loop.c): the host
 	 * timer, the kick signal, HLT's ppoll with no file descriptors;

@@ -48,6 +48,8 @@ struct sandbox_spec {
 	unsigned n_write;
 	int tty_fd;                 /* ioctl(tty_fd, TCSETS/TCGETS): restore the terminal; -1: none */
 	int kvm_vcpu_fd;            /* KVM_RUN, KVM_INTERRUPT, KVM_GET_REGS, KVM_GET_SREGS; -1: none */
+	bool set_gs_base;           /* arch_prctl(ARCH_SET_GS): bt's view switch where the
+				       kernel does not let user space use WRGSBASE */
 };
 
 void sandbox_spec_init(struct sandbox_spec *s);

@@ -6,6 +6,7 @@
  * The end-to-end tests through the btvm binary are check_sandbox.sh. */
 #include <errno.h>
 #include <fcntl.h>
+#include <asm/prctl.h>
 #include <linux/audit.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -99,8 +100,11 @@ enum op {
 	OP_MMAP_MEMFD_NONFIXED, OP_MMAP_ANON_RESET, OP_MMAP_ANON_EXEC, OP_MMAP_ANON_MALLOC,
 	OP_MMAP_OTHER_FD, OP_MPROTECT_PAGE, OP_MPROTECT_EXEC, OP_MPROTECT_TWO, OP_MUNMAP_WINDOW,
 	OP_MUNMAP_PART, OP_MALLOC_BIG, OP_IOCTL_TIOCSTI, OP_TGKILL_OTHER, OP_KILL, OP_INT80,
-	OP_X32, OP_PPOLL_FDS, OP_READ_OTHER,
+	OP_X32, OP_PPOLL_FDS, OP_READ_OTHER, OP_SET_GS, OP_SET_FS,
 };
+
+static bool spec_set_gs;       /* the spec's set_gs_base for the next child */
+static unsigned long gs_base;  /* the child's GS base before the filter */
 
 static int memfd_fd, other_fd;
 
@@ -193,6 +197,10 @@ static long do_op(enum op op, int out_fd)
 		__asm__ volatile("syscall" : "+a"(ret) : : "memory", "rcx", "r11");
 		return 0;
 	}
+	case OP_SET_GS:
+		return syscall(SYS_arch_prctl, ARCH_SET_GS, gs_base);
+	case OP_SET_FS:
+		return syscall(SYS_arch_prctl, ARCH_SET_FS, 0x1000ul);
 	case OP_PPOLL_FDS: {
 		struct timespec ts = { 0, 0 };
 		char buf[16];
@@ -227,6 +235,9 @@ static int run_child(enum op op, char *err, size_t errlen)
 		sandbox_spec_add_remap(&s, WIN_BASE, WIN_SIZE);
 		s.alloc_floor = WIN_BASE + WIN_SIZE;
 		s.memfd = memfd_fd;
+		s.set_gs_base = spec_set_gs;
+		if (syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_base) < 0)
+			_exit(99);
 		sandbox_spec_add_fd(s.write_fds, &s.n_write, STDERR_FILENO);
 		sandbox_spec_add_fd(s.write_fds, &s.n_write, outpipe[1]);
 		char e[512];
@@ -293,6 +304,9 @@ static void test_allowed(void **state)
 	expect_allowed(OP_MALLOC_BIG, "malloc/free of 8 MiB");
 	expect_allowed(OP_MPROTECT_PAGE, "mprotect of a window page");
 	expect_allowed(OP_MUNMAP_WINDOW, "munmap of the whole reserved window");
+	spec_set_gs = true;
+	expect_allowed(OP_SET_GS, "arch_prctl(ARCH_SET_GS) when the spec asks for it");
+	spec_set_gs = false;
 }
 
 static void test_blocked(void **state)
@@ -320,6 +334,10 @@ static void test_blocked(void **state)
 	expect_blocked(OP_PPOLL_FDS, "ppoll on descriptors", BLOCKED("ppoll", "nr 271"));
 	expect_blocked(OP_INT80, "int $0x80 (i386)", BLOCKED("getpid", "i386 nr 20"));
 	expect_blocked(OP_X32, "x32 system call", BLOCKED("getpid", "x32 nr 39"));
+	expect_blocked(OP_SET_GS, "arch_prctl(ARCH_SET_GS) by default", BLOCKED("arch_prctl", "nr 158"));
+	spec_set_gs = true;
+	expect_blocked(OP_SET_FS, "arch_prctl(ARCH_SET_FS) even with set_gs_base", BLOCKED("arch_prctl", "nr 158"));
+	spec_set_gs = false;
 }
 
 /* A spec that does not match the address space is refused at install. */
