@@ -199,7 +199,12 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 		/* hidden from --help: a test hook (docs/security.md) */
 		if (sandbox_selftest_parse(arg, err, errlen) < 0)
 			return -1;
-		cfg->sandbox_selftest = arg;
+		if (cfg->n_sandbox_selftest == sizeof(cfg->sandbox_selftest) / sizeof(cfg->sandbox_selftest[0])) {
+			snprintf(err, errlen, "--sandbox-selftest: at most %zu",
+				 sizeof(cfg->sandbox_selftest) / sizeof(cfg->sandbox_selftest[0]));
+			return -1;
+		}
+		cfg->sandbox_selftest[cfg->n_sandbox_selftest++] = arg;
 		return 0;
 	case OPT_FLAT:
 		cfg->load.flat = true;
@@ -267,7 +272,7 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 		snprintf(err, errlen, "--needs goes with 'btvm probe'");
 		return -1;
 	}
-	if ((cfg->sandbox_selftest || cfg->no_sandbox) && *cmd != CLI_RUN) {
+	if ((cfg->n_sandbox_selftest || cfg->no_sandbox) && *cmd != CLI_RUN) {
 		snprintf(err, errlen, "--no-sandbox and --sandbox-selftest go with 'btvm run'");
 		return -1;
 	}

@@ -104,10 +104,11 @@ int vm_run(struct vm *vm)
 			break;
 		}
 		vm->stats.exits[ex.kind]++;
-		if (vm->cfg->sandbox_selftest && !selftest_done && !vm->stop) {
-			/* the guest runs: try a forbidden call (docs/security.md) */
+		if (vm->cfg->n_sandbox_selftest && !selftest_done && !vm->stop) {
+			/* the guest runs: try the forbidden calls (docs/security.md) */
 			selftest_done = true;
-			sandbox_selftest_run(vm->cfg->sandbox_selftest);
+			for (unsigned i = 0; i < vm->cfg->n_sandbox_selftest; i++)
+				sandbox_selftest_run(vm->cfg->sandbox_selftest[i]);
 		}
 		switch (ex.kind) {
 		case VCPU_EXIT_IO:

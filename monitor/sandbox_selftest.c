@@ -1,7 +1,8 @@
-/* --sandbox-selftest=KIND[:PATH]: show, without help from the guest, that
- * the sandbox stops what it must.  The run loop calls
- * sandbox_selftest_run() from the vCPU thread after the guest's first
- * exit, when the sandbox (unless --no-sandbox) is on.  Each kind makes one
+/* --sandbox-selftest=KIND[:PATH] (repeatable): show, without help from the
+ * guest, that the sandbox stops what it must.  The run loop calls
+ * sandbox_selftest_run() for each, in order, from the vCPU thread at the
+ * guest's first exit while it still runs, when the sandbox (unless
+ * --no-sandbox) is on.  Each kind makes one
  * host call a hostile guest would want; under the sandbox it traps (one
  * "btvm: sandbox: blocked ..." line, BTVM_EXIT_SANDBOX), without it the
  * call gets through and leaves evidence: PATH created, or a line saying
