@@ -566,4 +566,5 @@ const struct cpu_backend bt_backend = {
 	.dump_state = bt_dump_state,
 	.print_stats = bt_print_stats,
 	.destroy = bt_destroy,
+	.sandbox_spec = bt_sandbox_spec,
 };

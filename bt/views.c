@@ -8,6 +8,8 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 #include "bt/bt.h"
+#include "monitor/sandbox.h"
+#include "monitor/vm.h"
 
 void bt_views_reset(struct bt *bt, bool paging)
 {
@@ -59,4 +61,17 @@ void bt_select_view(struct bt *bt)
 	else
 		syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
 	bt->gs_base = base;
+}
+
+/* The host sandbox (monitor/sandbox.c): at run time bt remaps pages of
+ * the two views it points GS at (shadow/kview.c) and nothing else of the
+ * guest windows; its translation cache and safepoint page are ordinary
+ * allocations above the windows. */
+void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
+{
+	struct guest_window_range k = guest_mem_window(&vm->mem, GUEST_WIN_KVIEW);
+	struct guest_window_range u = guest_mem_window(&vm->mem, GUEST_WIN_UTVIEW);
+	sandbox_spec_add_remap(s, k.base, k.size);
+	sandbox_spec_add_remap(s, u.base, u.size);
+	s->set_gs_base = !(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE); /* see bt_select_view */
 }

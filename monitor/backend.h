@@ -12,6 +12,7 @@
 #include "loader/loader.h"
 
 struct vm;
+struct sandbox_spec;
 
 enum vcpu_exit_kind {
 	VCPU_EXIT_IO,           /* port I/O: see io */
@@ -65,6 +66,9 @@ struct cpu_backend {
 	/* Backend counters for --stats (may be NULL). */
 	void (*print_stats)(struct vm *vm, FILE *f);
 	void (*destroy)(struct vm *vm);
+	/* What the run phase of this backend needs from the host sandbox
+	 * (monitor/sandbox.h): fds, windows it remaps (may be NULL). */
+	void (*sandbox_spec)(struct vm *vm, struct sandbox_spec *s);
 };
 
 /* The registers a crash report shows, filled by each backend's dump_state. */
@@ -79,4 +83,6 @@ void guest_state_print(FILE *f, const struct guest_state_view *g);
 
 extern const struct cpu_backend kvm_backend;
 extern const struct cpu_backend bt_backend;
+/* bt/views.c */
+void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s);
 #endif

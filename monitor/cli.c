@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loader/e820.h"
+#include "monitor/sandbox.h"
 
 #define DEFAULT_MEM (128ull << 20)
 
@@ -34,11 +35,15 @@ void cli_usage(FILE *f)
 "  --no-apic             a PC without local APIC and IOAPIC (8259 PIC only; no\n"
 "                        MP or ACPI tables)\n"
 "  --timeout SEC         stop the guest after SEC seconds (exit status 124)\n"
+"  --no-sandbox          run without the host sandbox (the seccomp allow-list\n"
+"                        that is on by default; see docs/security.md), for\n"
+"                        debugging only\n"
 "\n"
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
 "port 0xf4; 0 when it powers off or resets; 2 bad usage or input; 4 the guest\n"
 "crashed (triple fault, halted for ever); 6 the host cannot run this guest;\n"
-"8 internal error; 124 --timeout reached.\n", f);
+"8 internal error; 10 the sandbox stopped a host system call; 124 --timeout\n"
+"reached.\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -85,7 +90,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
-       OPT_NO_APIC };
+       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST };
 
 static const struct option run_opts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -102,6 +107,8 @@ static const struct option run_opts[] = {
 	{ "flat", optional_argument, NULL, OPT_FLAT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "needs", required_argument, NULL, OPT_NEEDS },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "sandbox-selftest", required_argument, NULL, OPT_SANDBOX_SELFTEST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -206,6 +213,20 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 	case OPT_NEEDS:
 		cfg->probe_needs = arg;
 		return 0;
+	case OPT_NO_SANDBOX:
+		cfg->no_sandbox = true;
+		return 0;
+	case OPT_SANDBOX_SELFTEST:
+		/* hidden from --help: a test hook (docs/security.md) */
+		if (sandbox_selftest_parse(arg, err, errlen) < 0)
+			return -1;
+		if (cfg->n_sandbox_selftest == sizeof(cfg->sandbox_selftest) / sizeof(cfg->sandbox_selftest[0])) {
+			snprintf(err, errlen, "--sandbox-selftest: at most %zu",
+				 sizeof(cfg->sandbox_selftest) / sizeof(cfg->sandbox_selftest[0]));
+			return -1;
+		}
+		cfg->sandbox_selftest[cfg->n_sandbox_selftest++] = arg;
+		return 0;
 	case OPT_FLAT:
 		cfg->load.flat = true;
 		if (arg && parse_u32(arg, &cfg->load.flat_addr) < 0) {
@@ -270,6 +291,10 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 	}
 	if (cfg->probe_needs && *cmd != CLI_PROBE) {
 		snprintf(err, errlen, "--needs goes with 'btvm probe'");
+		return -1;
+	}
+	if ((cfg->n_sandbox_selftest || cfg->no_sandbox) && *cmd != CLI_RUN) {
+		snprintf(err, errlen, "--no-sandbox and --sandbox-selftest go with 'btvm run'");
 		return -1;
 	}
 	if (*cmd == CLI_PROBE) {

@@ -25,6 +25,10 @@ struct vm_config {
 	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
 	double timeout_sec;             /* 0 = none */
 	const char *probe_needs;        /* probe --needs LIST */
+	bool no_sandbox;                /* --no-sandbox: run without the seccomp allow-list */
+	/* --sandbox-selftest=KIND[:PATH], repeatable, made in order (docs/security.md) */
+	const char *sandbox_selftest[8];
+	unsigned n_sandbox_selftest;
 };
 
 enum cli_command { CLI_RUN, CLI_PROBE, CLI_HELP, CLI_VERSION };

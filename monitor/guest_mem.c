@@ -74,6 +74,32 @@ fail:
 	return -1;
 }
 
+struct guest_window_range guest_mem_window(const struct guest_mem *gm, enum guest_window w)
+{
+	struct guest_window_range r = { 0, 0 };
+	switch (w) {
+	case GUEST_WIN_ULOW:
+		if (gm->windows_reserved)
+			r = (struct guest_window_range){ gm->uview_lo, BTVM_WINDOW_SIZE - gm->uview_lo };
+		break;
+	case GUEST_WIN_KVIEW:
+		if (gm->windows_reserved)
+			r = (struct guest_window_range){ BTVM_KVIEW_BASE, BTVM_WINDOW_SIZE };
+		break;
+	case GUEST_WIN_PHYS:
+		if (gm->phys.base)
+			r = (struct guest_window_range){ (uint64_t)(uintptr_t)gm->phys.base, gm->phys.size };
+		break;
+	case GUEST_WIN_UTVIEW:
+		if (gm->windows_reserved)
+			r = (struct guest_window_range){ BTVM_UTVIEW_BASE, BTVM_WINDOW_SIZE };
+		break;
+	case GUEST_WIN_COUNT:
+		break;
+	}
+	return r;
+}
+
 void guest_mem_destroy(struct guest_mem *gm)
 {
 	if (gm->phys.base)

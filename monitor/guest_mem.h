@@ -26,6 +26,20 @@ struct guest_mem {
 	bool windows_reserved;
 };
 
+/* The host windows, for whoever must know where guest memory can be
+ * (the sandbox's allow-list): base and size, size 0 when not reserved. */
+enum guest_window {
+	GUEST_WIN_ULOW,     /* [uview_lo, 4 GiB): direct execution (reserved, unused yet) */
+	GUEST_WIN_KVIEW,    /* bt's supervisor view */
+	GUEST_WIN_PHYS,     /* the RAM alias (size = RAM) */
+	GUEST_WIN_UTVIEW,   /* bt's user view for translated CPL-3 code */
+	GUEST_WIN_COUNT,
+};
+struct guest_window_range {
+	uint64_t base, size;
+};
+struct guest_window_range guest_mem_window(const struct guest_mem *gm, enum guest_window w);
+
 /* Returns 0, or -1 with a one-line reason in err. */
 int guest_mem_create(struct guest_mem *gm, uint64_t size, char *err, size_t errlen);
 void guest_mem_destroy(struct guest_mem *gm);

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include "monitor/kvm_probe.h"
 #include "monitor/kvm_util.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 struct kvm_state {
@@ -229,6 +230,17 @@ static void kvm_destroy(struct vm *vm)
 	vm->backend_state = NULL;
 }
 
+/* The run phase uses the vCPU fd only (KVM_RUN, KVM_INTERRUPT, and
+ * KVM_GET_REGS/SREGS for host_limit() and crash reports).  host_limit()
+ * also needs the probe's answer: run the probe now, while it may still
+ * open /dev/kvm and create its test VMs; its result is cached. */
+static void kvm_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
+{
+	const char *line;
+	kvm_probe(&line);
+	s->kvm_vcpu_fd = ks(vm)->h.vcpu_fd;
+}
+
 const struct cpu_backend kvm_backend = {
 	.name = "kvm",
 	.create = kvm_create,
@@ -238,4 +250,5 @@ const struct cpu_backend kvm_backend = {
 	.request_irq_window = kvm_request_irq_window,
 	.dump_state = kvm_dump_state,
 	.destroy = kvm_destroy,
+	.sandbox_spec = kvm_sandbox_spec,
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "monitor/kvm_probe.h"
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,6 +65,12 @@ static int cmd_run(struct vm_config *cfg)
 	}
 	if (cfg->timeout_sec > 0)
 		vm.timeout_deadline = host_monotonic_ns() + (uint64_t)(cfg->timeout_sec * 1e9);
+	/* Everything is set up (memory, files, devices, backend, threads,
+	 * host timer): from here on only the run phase's system calls. */
+	if (!cfg->no_sandbox && sandbox_enter(&vm, err, sizeof(err)) < 0) {
+		console_restore();
+		return fail(BTVM_EXIT_HOST_LIMIT, "%s", err);
+	}
 
 	int status = vm_run(&vm);
 	console_restore();

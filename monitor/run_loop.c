@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "monitor/sandbox.h"
 #include "monitor/vm.h"
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -104,6 +105,7 @@ int vm_run(struct vm *vm)
 {
 	const struct cpu_backend *be = vm->backend;
 	struct vcpu_exit ex;
+	bool selftest_done = false;
 	vm->stats.start_ns = host_monotonic_ns();
 	while (!vm->stop) {
 		uint64_t deadline = poll_host_events(vm);
@@ -119,6 +121,12 @@ int vm_run(struct vm *vm)
 			break;
 		}
 		vm->stats.exits[ex.kind]++;
+		if (vm->cfg->n_sandbox_selftest && !selftest_done && !vm->stop) {
+			/* the guest runs: try the forbidden calls (docs/security.md) */
+			selftest_done = true;
+			for (unsigned i = 0; i < vm->cfg->n_sandbox_selftest; i++)
+				sandbox_selftest_run(vm->cfg->sandbox_selftest[i]);
+		}
 		switch (ex.kind) {
 		case VCPU_EXIT_IO:
 			do_io(vm, &ex);

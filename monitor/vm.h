@@ -33,6 +33,7 @@ enum {
 	BTVM_EXIT_GUEST_CRASH = 4,
 	BTVM_EXIT_HOST_LIMIT = 6,
 	BTVM_EXIT_INTERNAL = 8,
+	BTVM_EXIT_SANDBOX = 10,    /* the sandbox stopped a host system call (monitor/sandbox.c) */
 	BTVM_EXIT_TIMEOUT = 124,
 };
 

@@ -29,8 +29,9 @@ int kview_init(struct kview *kv, struct guest_mem *gm, uint64_t base, char *err,
 	kv->lin_global = calloc(LIN_PAGES, 1);
 	kv->rmap = calloc(kv->npages, sizeof(*kv->rmap));
 	kv->mapped_list = calloc(KVIEW_MAX_MAPPED, sizeof(*kv->mapped_list));
+	kv->sort_tmp = calloc(KVIEW_MAX_MAPPED, sizeof(*kv->sort_tmp));
 	if (!kv->code_pages || !kv->lin_frame || !kv->lin_writable || !kv->lin_global || !kv->rmap ||
-	    !kv->mapped_list) {
+	    !kv->mapped_list || !kv->sort_tmp) {
 		snprintf(err, errlen, "out of memory for the shadow MMU");
 		return -1;
 	}
@@ -52,6 +53,7 @@ void kview_destroy(struct kview *kv)
 	free(kv->lin_global);
 	free(kv->rmap);
 	free(kv->mapped_list);
+	free(kv->sort_tmp);
 	memset(kv, 0, sizeof(*kv));
 }
 
@@ -153,10 +155,36 @@ void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writabl
 	kv->fills++;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Linear page numbers (20 bits) in increasing order: two 10-bit radix
+ * passes.  Not qsort: glibc's asks the kernel for the RAM size (sysinfo),
+ * which the host sandbox does not allow. */
+static void sort_lpns(uint32_t *a, uint32_t *tmp, uint32_t n)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
+	for (int shift = 0; shift < 20; shift += 10) {
+		uint32_t count[1025] = { 0 };
+		for (uint32_t i = 0; i < n; i++)
+			count[((a[i] >> shift) & 1023) + 1]++;
+		for (int d = 0; d < 1024; d++)
+			count[d + 1] += count[d];
+		for (uint32_t i = 0; i < n; i++)
+			tmp[count[(a[i] >> shift) & 1023]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+}
+
+/* n pages from lpn on, as aligned power-of-two blocks (the host sandbox
+ * allows no other multi-page remapping of a view: monitor/sandbox.c). */
+static void unmap_run(struct kview *kv, uint32_t lpn, uint32_t n)
+{
+	while (n) {
+		uint32_t size = 1;
+		while (!(lpn & size) && size * 2 <= n)
+			size *= 2;
+		mmap(kv->base + ((uint64_t)lpn << 12), (uint64_t)size << 12, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		lpn += size;
+		n -= size;
+	}
 }
 
 void kview_flush_nonglobal(struct kview *kv)
@@ -165,7 +193,7 @@ void kview_flush_nonglobal(struct kview *kv)
 		return;
 	/* The mapped pages in address order; runs of non-global ones with no
 	 * global page between them go with one mmap each. */
-	qsort(kv->mapped_list, kv->n_list, sizeof(uint32_t), cmp_u32);
+	sort_lpns(kv->mapped_list, kv->sort_tmp, kv->n_list);
 	uint32_t keep = 0, run_first = 0, run_last = 0;
 	bool in_run = false;
 	for (uint32_t i = 0; i <= kv->n_list; i++) {
@@ -184,8 +212,7 @@ void kview_flush_nonglobal(struct kview *kv)
 			continue;
 		}
 		if (in_run) {
-			mmap(kv->base + ((uint64_t)run_first << 12), (uint64_t)(run_last - run_first + 1) << 12,
-			     PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+			unmap_run(kv, run_first, run_last - run_first + 1);
 			in_run = false;
 		}
 		if (!end)

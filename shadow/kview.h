@@ -46,6 +46,7 @@ struct kview {
 	uint32_t n_mapped;
 	uint32_t *mapped_list;        /* paging: linear pages mapped since the last reset */
 	uint32_t n_list;
+	uint32_t *sort_tmp;           /* scratch for kview_flush_nonglobal */
 	uint64_t protects, unprotects, fills, resets;
 };
 
