@@ -25,7 +25,7 @@ struct bt_stats {
 	uint64_t smc_faults, host_faults, shadow_fills;
 	uint64_t mmio_faults, mmio_callouts;
 	uint64_t translate_ns;    /* time spent in bt_translate */
-	uint64_t seg_invalidations; /* blocks dropped for an FS/GS base change */
+	uint64_t cr3_invalidations, invlpg_invalidations, smc_invalidations; /* blocks dropped */
 };
 
 #define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */
@@ -54,11 +54,6 @@ struct bt {
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
 	uint64_t gs_base;        /* the view GS points at now */
-	uint8_t tr_segs;         /* translate.c: segments the block being translated uses */
-	/* the FS and GS bases the blocks of each privilege level (CPL 0-2, 3)
-	 * folded in; checked by the dispatcher before it runs a block */
-	uint32_t seg_assumed[2][2];
-	bool seg_assumed_set[2][2];
 	bool implicit_sv;        /* exceptions.c: a descriptor-table/TSS access in progress */
 	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */
 	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];

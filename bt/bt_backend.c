@@ -136,7 +136,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			if (pa < bt->vm->mem.phys.size && bt_views_unprotect(bt, pa)) {
 				/* A write to a page with translations: drop them and
 				 * run the instruction again from a fresh translation. */
-				tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
+				bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
 				bt->st.smc_faults++;
 				bt->smc_step = true; /* else retranslation re-protects: a livelock */
 				break;
@@ -172,7 +172,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		}
 		if (write && kview_is_code(view, frame)) {
 			bt_views_unprotect(bt, r.page_pa);
-			tcache_invalidate_page(&bt->tc, frame);
+			bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, frame);
 			bt->st.smc_faults++;
 			bt->smc_step = true; /* else retranslation re-protects: a livelock */
 			kview_map_page(view, lin, frame, r.writable && r.dirty, r.global && (c->cr4 & CR4_PGE));
@@ -290,29 +290,6 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	return 0;
 }
 
-/* Translations fold the FS/GS base in.  Each privilege level's blocks
- * assume the base they were translated with; when it differs now (a new
- * TLS base for another user process), that level's blocks which use the
- * segment go.  Base changes happen only in C (segment loads, privilege
- * changes), which always return to the dispatcher, so chained code never
- * runs a block under a base it did not assume. */
-static void check_seg_bases(struct bt *bt)
-{
-	struct bt_cpu *c = &bt->cpu;
-	int lvl = c->cpl == 3;
-	static const int segs[2] = { S_FS, S_GS };
-	for (int k = 0; k < 2; k++) {
-		uint32_t base = c->seg[segs[k]].base;
-		if (bt->seg_assumed_set[lvl][k] && bt->seg_assumed[lvl][k] == base)
-			continue;
-		if (bt->seg_assumed_set[lvl][k])
-			bt->st.seg_invalidations += tcache_invalidate_seg(&bt->tc, (unsigned)segs[k],
-									  lvl ? TM_CPL3 : 0);
-		bt->seg_assumed[lvl][k] = base;
-		bt->seg_assumed_set[lvl][k] = true;
-	}
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -398,7 +375,6 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			}
 			continue;
 		}
-		check_seg_bases(bt);
 		bool tf = c->eflags & EFLAGS_TF;
 		bool smc = bt->smc_step;
 		uint32_t mode = ((tf || bt->single_next || smc) ? TM_SINGLE : 0) | (c->cpl ? TM_CPL3 : 0);
@@ -535,6 +511,9 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)bt->st.exceptions, (unsigned long long)bt->st.interrupts,
 		(unsigned long long)bt->st.host_faults, (unsigned long long)bt->st.smc_faults,
 		(unsigned long long)tc->flushes, (unsigned long long)tc->invalidations);
+	fprintf(f, "  bt: blocks dropped by CR3 loads %llu, INVLPG %llu, writes to code %llu\n",
+		(unsigned long long)bt->st.cr3_invalidations, (unsigned long long)bt->st.invlpg_invalidations,
+		(unsigned long long)bt->st.smc_invalidations);
 	fprintf(f, "  bt: MMIO: %llu host faults, %llu callouts (%u instructions retranslated as callouts)\n",
 		(unsigned long long)bt->st.mmio_faults, (unsigned long long)bt->st.mmio_callouts,
 		bt->n_mmio_eips);

@@ -501,7 +501,7 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 			 * global is not retranslated at every context switch. */
 			if (c->cr4 & CR4_PGE) {
 				bt_views_flush_nonglobal(bt);
-				tcache_invalidate_nonglobal(&bt->tc);
+				bt->st.cr3_invalidations += tcache_invalidate_nonglobal(&bt->tc);
 			} else {
 				bt_views_reset(bt, true);
 				tcache_flush(&bt->tc);
@@ -1127,7 +1127,7 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 			uint32_t lin = lin_of(c, &in.ops[0]);
 			bt_views_unmap_page(bt, lin);
 			/* code translated through that page may now sit elsewhere */
-			tcache_invalidate_lin(&bt->tc, lin >> 12);
+			bt->st.invlpg_invalidations += tcache_invalidate_lin(&bt->tc, lin >> 12);
 			return leave_to(bt, next);
 		}
 		return CONT;

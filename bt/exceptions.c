@@ -88,7 +88,7 @@ static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, boo
 			 * a frame with translations drops them, as a guest write
 			 * through the view would. */
 			if (bt_views_unprotect(bt, pa))
-				tcache_invalidate_page(&bt->tc, pa >> 12);
+				bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, pa >> 12);
 		}
 		lin += chunk;
 		p += chunk;
@@ -231,10 +231,8 @@ int bt_load_seg(struct bt *bt, int sreg, uint16_t sel, bool *fault, uint32_t *er
 	bt_set_accessed(bt, sel, d);
 	uint32_t old_base = s->base;
 	bt_desc_to_seg(d, sel, s);
-	/* Blocks fold segment bases in.  FS and GS change at every kernel
-	 * entry and exit (per-CPU data, user TLS): the dispatcher checks them
-	 * against what each privilege level's blocks assumed (bt_backend.c);
-	 * the others change rarely and flush everything. */
+	/* Blocks fold the CS/DS/ES/SS bases in (a change is rare: flush);
+	 * FS and GS bases are read at run time (translate.c). */
 	if (s->base != old_base && sreg != S_FS && sreg != S_GS)
 		tcache_flush(&bt->tc);
 	return 0;

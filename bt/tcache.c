@@ -218,19 +218,6 @@ unsigned tcache_invalidate_nonglobal(struct tcache *tc)
 	return n;
 }
 
-unsigned tcache_invalidate_seg(struct tcache *tc, unsigned seg, uint32_t mode)
-{
-	unsigned n = 0;
-	for (uint32_t i = 0; i < tc->n_blocks; i++) {
-		struct bt_block *b = &tc->blocks[i];
-		if (b->valid && (b->segs & (1u << seg)) && (b->mode & TM_CPL3) == mode) {
-			unlink_block(tc, b);
-			n++;
-		}
-	}
-	return n;
-}
-
 void tc_stub_bytes(uint8_t out[TC_STUB_LEN], uint32_t eip)
 {
 	const uint8_t head[4] = { 0x41, 0xC7, 0x47, CPU_OFF_EIP };

@@ -48,7 +48,6 @@ struct bt_block {
 	struct tc_link *incoming;   /* stubs chained into this block */
 	bool valid;
 	bool global;                /* its code pages came from global entries (survives CR3 loads) */
-	uint8_t segs;               /* segment registers (1 << S_xx) whose base it folded in */
 };
 
 /* The indirect-branch lookup table translated code probes inline (one per
@@ -106,7 +105,5 @@ void tcache_drop(struct tcache *tc, struct bt_block *b);
 unsigned tcache_invalidate_lin(struct tcache *tc, uint32_t lpn);
 /* CR3 load with CR4.PGE: drop the blocks that are not global. */
 unsigned tcache_invalidate_nonglobal(struct tcache *tc);
-/* A segment base changed: drop the blocks of translation mode `mode`
- * (TM_CPL3 or 0) that folded the old one in. */
-unsigned tcache_invalidate_seg(struct tcache *tc, unsigned seg, uint32_t mode);
+
 #endif

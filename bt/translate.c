@@ -27,6 +27,7 @@
  * (mov and lea only), so the guest's flags live in host RFLAGS.
  * Every guest instruction's host offset is recorded (side table) so that a
  * fault inside translated code maps back to a precise guest EIP. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "bt/bt.h"
@@ -252,14 +253,21 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 	if (reg_override >= 8)
 		rex |= 0x44;
 
-	/* segment base folding */
+	/* segment base folding: CS/DS/ES/SS bases are constants of the block
+	 * (a change flushes the cache); FS and GS bases, which change at
+	 * every kernel entry and exit (per-CPU data, user TLS), are added at
+	 * run time from the CPU state, so no block depends on them. */
 	uint32_t seg_base = 0;
+	int runtime_seg = -1;
 	if (is_mem && !is_lea) {
-		seg_base = bt->cpu.seg[seg_index(mem->mem.segment)].base;
-		bt->tr_segs |= (uint8_t)(1u << seg_index(mem->mem.segment)); /* the block depends on it */
+		int si = seg_index(mem->mem.segment);
+		if (si == S_FS || si == S_GS)
+			runtime_seg = si;
+		else
+			seg_base = bt->cpu.seg[si].base;
 	}
 	bool addr16 = zi->address_width == 16;
-	bool fold = seg_base != 0 || (is_mem && addr16);
+	bool fold = seg_base != 0 || runtime_seg >= 0 || (is_mem && addr16);
 
 	uint8_t mod = 0, rm = 0, reg = 0, sib = 0;
 	int32_t disp = 0;
@@ -375,6 +383,13 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 		/* lea r13d, [r13 + base] */
 		if (seg_base)
 			b1(e, 0x45), b1(e, 0x8D), b1(e, 0xAD), b4(e, seg_base);
+		if (runtime_seg >= 0) {
+			/* mov r14d, [r15 + seg[FS/GS].base] ; lea r13d, [r13 + r14] */
+			b1(e, 0x45); b1(e, 0x8B); b1(e, 0xB7);
+			b4(e, (uint32_t)(offsetof(struct bt_cpu, seg) + (size_t)runtime_seg * sizeof(struct seg) +
+					 offsetof(struct seg, base)));
+			b1(e, 0x47); b1(e, 0x8D); b1(e, 0x6C); b1(e, 0x35); b1(e, 0x00); /* mod=01 disp8 0 */
+		}
 		if (via_esi) {
 			/* marker (for the fault handler), mov r14,rsi ; mov esi,r13d */
 			b1(e, 0x0F); b1(e, 0x1F); b1(e, 0x80); b4(e, BT_HI8_MARK);
@@ -395,7 +410,8 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 			b1(e, conv[bytes[npfx] - 0xA0]);
 			reg = 0; /* AL/EAX */
 		} else
-			for (unsigned i = npfx; i < opc_end; i++) b1(e, bytes[i]);
+			for (unsigned i = npfx; i < opc_end; i++)
+				b1(e, i == npfx && bytes[i] == 0x82 ? 0x80 : bytes[i]); /* 0x82: alias of 0x80 */
 		if (via_esi)
 			b1(e, (uint8_t)(0x06 | (reg << 3))); /* mod=00 rm=110 (esi) */
 		else
@@ -875,7 +891,6 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->eip = eip;
 	b->mode = mode;
-	bt->tr_segs = 0;
 	struct emit e = { b->code, b->code + 64 * 1024, false };
 	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
@@ -933,7 +948,6 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	b->guest_len = pc - eip;
 	b->lpage0 = eip >> 12;
 	b->lpage1 = (pc - 1) >> 12;
-	b->segs = bt->tr_segs;
 	b->global = lin_global(bt, b->lpage0 << 12) && lin_global(bt, b->lpage1 << 12);
 	tcache_commit(tc, b, (size_t)(e.p - b->code));
 	if (!bt->smc_step) {
