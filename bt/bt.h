@@ -21,7 +21,8 @@ enum bt_exit_reason {
 };
 
 struct bt_stats {
-	uint64_t callouts, emulated[16], exits, dispatches, exceptions, interrupts;
+	uint64_t callouts, exits, dispatches, exceptions, interrupts;
+	uint64_t by_mnemonic[ZYDIS_MNEMONIC_MAX_VALUE + 1]; /* emulation callouts per instruction */
 	uint64_t smc_faults, host_faults, shadow_fills;
 	uint64_t mmio_faults, mmio_callouts;
 	uint64_t translate_ns;    /* time spent in bt_translate */

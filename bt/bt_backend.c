@@ -511,6 +511,24 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)bt->st.exceptions, (unsigned long long)bt->st.interrupts,
 		(unsigned long long)bt->st.host_faults, (unsigned long long)bt->st.smc_faults,
 		(unsigned long long)tc->flushes, (unsigned long long)tc->invalidations);
+	/* the five instructions emulated most often */
+	uint64_t shown[5] = { 0 };
+	int top[5] = { -1, -1, -1, -1, -1 };
+	for (int m = 0; m <= ZYDIS_MNEMONIC_MAX_VALUE; m++) {
+		uint64_t n = bt->st.by_mnemonic[m];
+		for (int k = 0; k < 5; k++)
+			if (n > shown[k]) {
+				memmove(&shown[k + 1], &shown[k], (4 - (size_t)k) * sizeof(shown[0]));
+				memmove(&top[k + 1], &top[k], (4 - (size_t)k) * sizeof(top[0]));
+				shown[k] = n;
+				top[k] = m;
+				break;
+			}
+	}
+	fprintf(f, "  bt: callouts by instruction:");
+	for (int k = 0; k < 5 && top[k] >= 0; k++)
+		fprintf(f, " %s %llu", ZydisMnemonicGetString((ZydisMnemonic)top[k]), (unsigned long long)shown[k]);
+	fprintf(f, "\n");
 	fprintf(f, "  bt: blocks dropped by CR3 loads %llu, INVLPG %llu, writes to code %llu\n",
 		(unsigned long long)bt->st.cr3_invalidations, (unsigned long long)bt->st.invlpg_invalidations,
 		(unsigned long long)bt->st.smc_invalidations);

@@ -965,6 +965,7 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	const struct insn *const inx = inp;
 #define in (*inx)
 	bt->st.callouts++;
+	bt->st.by_mnemonic[inp->zi.mnemonic]++;
 	c->eip = eip; /* faults from here on are at this instruction */
 	uint32_t next = eip + in.len;
 	const ZydisDecodedInstruction *zi = &in.zi;
