@@ -406,7 +406,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			tcache_chain(&bt->tc, prev_stub, b);
 		prev_stub = NULL;
 		tcache_ibl_add(&bt->tc, b);
-		c->lookup = (uint64_t)(uintptr_t)bt->tc.ibl[c->cpl == 3];
+		c->lookup = (uint64_t)(uintptr_t)bt->tc.ibl[c->cpl != 0]; /* the table of this mode's blocks (TM_CPL3 for CPL 1-3) */
 		bt->exit = BX_DISPATCH;
 		bt->st.dispatches++;
 		c->last_stub = 0;

@@ -651,6 +651,8 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 			emit_cli(e);
 			goto inline_done;
 		case ZYDIS_MNEMONIC_STI:
+			if (last)  /* the next block's entry polls: emulate, with the STI shadow */
+				break;
 			emit_sti(bt, e, in, next);
 			goto inline_done;
 		case ZYDIS_MNEMONIC_PUSHFD:

@@ -155,6 +155,23 @@ __asm__(
 	"	movl kb_saved_ss, %eax\n"
 	"	movl %eax, 16(%esp)\n"
 	"	jmp k_badret_lret\n"
+	/* ring 1 reaches kernel code through an indirect call: `cli` there
+	 * is #GP(0) at CPL1 with IOPL0, even when that code was run (and
+	 * translated) at CPL0 before; the fix-up skips it */
+	"	.globl u_call_r1_ind, k_cli_fn, k_cli_at\n"
+	"u_call_r1_ind:\n"
+	"	lcall *u_farptr\n"
+	"	ret\n"
+	"r1_indirect:\n"
+	"	movl $k_cli_fn, %eax\n"
+	"	call *%eax\n"
+	"	movw %cs, r1_cs\n"
+	"	lret\n"
+	"k_cli_fn:\n"
+	"k_cli_at:\n"
+	"	cli\n"
+	"k_cli_end:\n"
+	"	ret\n"
 	/* lcall / ljmp / lret that are expected to fault */
 	"	.globl u_lcall, u_lcall_at, u_ljmp, u_ljmp_at, u_lret_inner, u_lret_inner_at\n"
 	"u_lcall:\n"
@@ -181,13 +198,14 @@ __asm__(
 	"	.long u_lcall_at, u_lcall_end\n"
 	"	.long u_ljmp_at, u_ljmp_end\n"
 	"	.long u_lret_inner_at, u_lret_inner_end\n"
+	"	.long k_cli_at, k_cli_end\n"
 	"	.popsection\n");
 uint32_t u_call_inner(uint32_t), u_call_r1(uint32_t), k_call_same(uint32_t), k_jmp_gate(uint32_t);
 uint32_t u_call_conf(uint32_t), u_call_badret(uint32_t), u_lcall(uint32_t), u_ljmp(uint32_t);
-uint32_t u_lret_inner(uint32_t);
+uint32_t u_lret_inner(uint32_t), u_call_r1_ind(uint32_t), k_cli_fn(uint32_t);
 extern char k_inner[], r1_entry[], k_same[], k_jmp_target[], conf_target[], k_badret[];
 extern char u_call_inner_ret[], u_call_r1_ret[], k_call_same_ret[], k_badret_lret[];
-extern char u_lcall_at[], u_ljmp_at[], u_lret_inner_at[];
+extern char u_lcall_at[], u_ljmp_at[], u_lret_inner_at[], r1_indirect[], k_cli_at[];
 
 static void far_to(uint16_t sel)
 {
@@ -265,6 +283,20 @@ void main(void)
 	CHECK(r1_frame[4] == u_esp_before && r1_frame[5] == SEL_UDATA, "call gate 3->1: outer SS:ESP saved");
 	CHECK_EQ(r, 0x30, "lret $8 from ring 1 to ring 3 with the result");
 	CHECK(u_esp_after == u_esp_before + 8, "lret $8: parameters released from the outer stack");
+
+	/* ring 1 calls indirectly into code run at CPL0 before */
+	k_cli_fn(0);
+	set_gate_x(SEL_R1CODE | 1, (uint32_t)r1_indirect, 3, 0, 1);
+	far_to(SEL_G_X | 3);
+	r1_cs = 0;
+	fault_reset();
+	run_user(u_call_r1_ind, 0, 0x2);
+	CHECK_EQ(last_fault.count, 1, "cli at CPL1 (IOPL0), reached by an indirect call: one exception");
+	CHECK_EQ(last_fault.vector, 13, "cli at CPL1 reached by an indirect call: #GP");
+	CHECK_EQ(last_fault.error, 0, "cli at CPL1 reached by an indirect call: error code 0");
+	CHECK(last_fault.eip == (uint32_t)k_cli_at, "cli at CPL1 reached by an indirect call: at the cli");
+	CHECK_EQ(last_fault.cs, SEL_R1CODE | 1, "cli at CPL1 reached by an indirect call: saved CS = 0x31");
+	CHECK_EQ(r1_cs, SEL_R1CODE | 1, "ring 1 goes on after the fault");
 
 	/* ring 0 -> ring 0 through a DPL0 gate: no stack switch, no copy */
 	far_to(SEL_G_SAME);

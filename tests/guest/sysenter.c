@@ -72,6 +72,8 @@ __asm__(
 	"	popl %edi\n"
 	"	popl %ecx\n"                      /* user ESP */
 	"	movl $vdso_landing, %edx\n"
+	"	cmpl $2, k_exit_plain\n"
+	"	je k_exit_split\n"
 	"	cmpl $0, k_exit_plain\n"
 	"	jne 1f\n"
 	"	sti\n"
@@ -79,6 +81,17 @@ __asm__(
 	"k_sysexit_after_sti:\n"
 	"	sysexit\n"
 	"1:	sysexit\n"
+	/* the same pair with sti as the last byte of a page: it ends its
+	 * translated block, and sysexit starts the next one */
+	"k_exit_split:\n"
+	"	jmp k_split_sti\n"
+	"	.balign 4096\n"
+	"	.skip 4095, 0x90\n"
+	"k_split_sti:\n"
+	"	sti\n"
+	"	.globl k_sysexit_split\n"
+	"k_sysexit_split:\n"
+	"	sysexit\n"
 	"\n"
 	"	.globl vdso_vsyscall\n"
 	"vdso_vsyscall:\n"
@@ -93,7 +106,7 @@ __asm__(
 	"	popl %edx\n"
 	"	popl %ecx\n"
 	"	ret\n");
-extern char sysenter_entry[], vdso_landing[], k_sysexit_after_sti[];
+extern char sysenter_entry[], vdso_landing[], k_sysexit_after_sti[], k_sysexit_split[];
 
 volatile uint32_t k_entry_esp, k_exit_plain;
 static volatile uint32_t k_entries, k_cs, k_ss, k_eflags, k_count, k_args[6];
@@ -226,7 +239,7 @@ static void irq0(struct regs *r)
 		irq_first_cs = r->cs;
 		irq_first_eip = r->eip;
 	}
-	if ((r->cs & 3) == 0 && r->eip == (uint32_t)k_sysexit_after_sti)
+	if ((r->cs & 3) == 0 && (r->eip == (uint32_t)k_sysexit_after_sti || r->eip == (uint32_t)k_sysexit_split))
 		irq_at_sysexit++;
 	pic_eoi(0);
 }
@@ -314,6 +327,22 @@ void main(void)
 	CHECK_EQ(irq_at_sysexit, 0, "STI shadow: never between sti and sysexit");
 	CHECK(u_done && u_regs_ok, "user code goes on after the interrupt");
 	CHECK_EQ(u_eflags & EFLAGS_IF, EFLAGS_IF, "user runs with IF=1 after sti; sysexit");
+
+	/* again with sti on the last byte of a page and sysexit on the next */
+	CHECK_EQ((uint32_t)k_sysexit_split & 0xfff, 0, "split pair: sysexit starts a page");
+	k_exit_plain = 2;
+	k_count = 0;
+	run_user(user_loop, 200, 0x202);
+	CHECK_EQ(k_count, 200, "split pair: 200 round trips");
+	CHECK_EQ(u_bad, 0, "split pair: every result and register right in ring 3");
+	irq_count = 0;
+	u_done = 0;
+	run_user(user_wait_irq, 0, 0x2);
+	CHECK_EQ(irq_first_cs, LX_UCODE, "split pair: the pending interrupt is taken in ring 3");
+	CHECK(irq_first_eip == (uint32_t)vdso_landing, "split pair: at the first instruction after sysexit");
+	CHECK_EQ(irq_at_sysexit, 0, "split pair: never between sti and sysexit");
+	CHECK(u_done && u_regs_ok, "split pair: user code goes on after the interrupt");
+	k_exit_plain = 0;
 	pic_mask(0);
 	cli();
 

@@ -58,10 +58,10 @@ static void task_init(struct tss32 *t, void (*entry)(void), uint8_t *stack, uint
 
 volatile uint32_t u_farptr[2];
 volatile uint32_t esp_before, esp_after, df_err, df_count, df_resume, df_good_esp;
-volatile uint32_t t2_count, t3_count, fault_saved_esp;
+volatile uint32_t t2_count, t3_count, fault_saved_esp, u_cs_after, u_ss_after;
 static volatile uint32_t df_tr, df_link, df_eflags, df_cr0, df_old_type, df_new_type;
 static volatile uint32_t df_saved_eip, df_saved_eax, df_saved_esp, df_saved_cs, df_saved_ds, df_cr2, df_cr3;
-static volatile uint32_t t2_tr, t2_link, t2_eflags, t2_old_type, t2_cs, t2_ss;
+static volatile uint32_t t2_tr, t2_link, t2_eflags, t2_old_type, t2_cs, t2_ss, t2_caller_cs;
 static volatile uint32_t t3_tr, t3_link, t3_eflags, t3_old_type, t3_new_type;
 
 void df_body(void);
@@ -98,6 +98,7 @@ void t2_body(void)
 	t2_old_type = gdt_type(SEL_TSS);
 	t2_cs = read_cs();
 	t2_ss = read_ss();
+	t2_caller_cs = tss.cs & 0xffff;
 }
 
 void t3_body(void);
@@ -203,6 +204,14 @@ __asm__(
 	"	movl %ebx, %eax\n"
 	"	popl %ebx\n"
 	"	ret\n"
+	/* ring 3 calls a ring-0 task through a DPL3 task gate */
+	"	.globl u_task_call\n"
+	"u_task_call:\n"
+	"	lcall *u_farptr\n"
+	"	movw %cs, u_cs_after\n"
+	"	movw %ss, u_ss_after\n"
+	"	movl $0x7a5c, %eax\n"
+	"	ret\n"
 	/* far transfers expected to fault */
 	"	.globl x_lcall, x_lcall_at, x_ljmp, x_ljmp_at\n"
 	"x_lcall:\n"
@@ -237,7 +246,7 @@ __asm__(
 	"	.popsection\n");
 void df_entry(void), t2_entry(void), t3_entry(void);
 uint32_t df_gp(uint32_t), df_stack_overflow(uint32_t), task_call(uint32_t), task_jmp(uint32_t);
-uint32_t x_lcall(uint32_t), x_ljmp(uint32_t), x_iret_nt(uint32_t);
+uint32_t x_lcall(uint32_t), x_ljmp(uint32_t), x_iret_nt(uint32_t), u_task_call(uint32_t);
 extern char df_gp_at[], df_gp_resume[], df_so_at[], df_so_resume[], x_lcall_at[], x_ljmp_at[];
 extern char x_iret_nt_at[], x_iret_nt_end[];
 
@@ -352,6 +361,19 @@ void main(void)
 	CHECK_EQ(v, 0x12345678, "ljmp back to the first TSS resumes after the ljmp");
 	CHECK_EQ(str(), SEL_TSS, "ljmp back: TR = 0x28");
 	CHECK_EQ(gdt_type(SEL_TSS3), 0x09, "ljmp back: the other TSS is available");
+	__asm__ volatile("clts");
+
+	/* from ring 3 through a DPL3 task gate, and IRET back to ring 3 */
+	gdt[SEL_TGATE_X >> 3] = task_gate(SEL_TSS2, 3, 1);
+	far_to(SEL_TGATE_X | 3);
+	fault_reset();
+	v = run_user(u_task_call, 0, 0x2);
+	CHECK_EQ(last_fault.count, 0, "lcall from ring 3 through a DPL3 task gate: no fault");
+	CHECK_EQ(t2_count, 3, "lcall from ring 3 through a DPL3 task gate runs the ring-0 task");
+	CHECK_EQ(t2_cs, SEL_KCODE, "the called task runs with its own CS 0x08");
+	CHECK_EQ(t2_caller_cs, SEL_UCODE, "the calling task's TSS holds CS 0x1b");
+	CHECK(u_cs_after == SEL_UCODE && u_ss_after == SEL_UDATA, "IRET back resumes ring 3 with CS/SS from the TSS");
+	CHECK_EQ(v, 0x7a5c, "ring 3 code goes on after the task returns");
 	__asm__ volatile("clts");
 
 	/* faults */
