@@ -35,6 +35,15 @@ struct bt_mmio_eip {
 	bool used;
 };
 
+/* exceptions.c: the translations C code used last (guest memory accessed
+ * from C: string instructions, pushed frames, descriptor reads), a TLB
+ * flushed with the views (views.c) on CR3 loads, INVLPG and mode changes. */
+#define BT_TLB_SIZE 64
+struct bt_tlb_entry {
+	uint32_t lpn, ppn;
+	bool valid, user, write_ok;  /* walked for a CPL-3 access; a write was allowed (D set) */
+};
+
 struct bt {
 	struct bt_cpu cpu;       /* first: callouts get &cpu and find bt */
 	struct vm *vm;
@@ -55,6 +64,8 @@ struct bt {
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
 	uint64_t gs_base;        /* the view GS points at now */
+	struct bt_tlb_entry tlb[BT_TLB_SIZE];
+	bool poll_hit;           /* the last block left at its safepoint, before its first instruction */
 	bool implicit_sv;        /* exceptions.c: a descriptor-table/TSS access in progress */
 	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */
 	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];
@@ -68,6 +79,7 @@ static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
 void bt_views_reset(struct bt *bt, bool paging);
 void bt_views_unmap_page(struct bt *bt, uint32_t lin);
 void bt_views_flush_nonglobal(struct bt *bt);  /* CR3 load with CR4.PGE */
+void bt_tlb_flush(struct bt *bt);              /* exceptions.c */
 void bt_views_protect_code(struct bt *bt, uint64_t pa);
 bool bt_views_unprotect(struct bt *bt, uint64_t pa);
 void bt_select_view(struct bt *bt);  /* GS base for the current CPL */

@@ -120,6 +120,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		uint8_t *a = si->si_addr;
 		if (a >= bt->tc.poll && a < bt->tc.poll + 4096) {
 			poll_restore(bt); /* a kick: back to the dispatcher */
+			bt->poll_hit = true; /* nothing of the block ran */
 			break;
 		}
 		bool user_view = kview_contains(&bt->uv, a);
@@ -432,8 +433,11 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 				prev_stub = NULL;
 			prev_mode = src ? src->mode : 0;
 		}
-		if (shadow)
-			c->irq_shadow = false;
+		if (shadow && !bt->poll_hit)
+			c->irq_shadow = false; /* the shadowed instruction ran */
+		else if (shadow)
+			bt->single_next = true; /* a kick at the block entry: it is still to run */
+		bt->poll_hit = false;
 		switch (bt->exit) {
 		case BX_DISPATCH:
 		case BX_NONE:

@@ -32,6 +32,12 @@ void bt_unsupported(struct bt *bt, const char *fmt, ...)
  * delivery): identity with paging off, otherwise a walk of the guest
  * tables that sets A/D as the CPU would.  On a translation fault raises
  * #PF (CR2 = lin) and returns false; a table outside RAM is an error. */
+void bt_tlb_flush(struct bt *bt)
+{
+	for (unsigned i = 0; i < BT_TLB_SIZE; i++)
+		bt->tlb[i].valid = false;
+}
+
 bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -39,11 +45,22 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 		*pa = lin;
 		return true;
 	}
-	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, c->cpl == 3 && !bt->implicit_sv, true };
+	bool user = c->cpl == 3 && !bt->implicit_sv;
+	struct bt_tlb_entry *t = &bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)];
+	if (t->valid && t->lpn == lin >> 12 && t->user == user && (acc != PW_WRITE || t->write_ok)) {
+		*pa = t->ppn << 12 | (lin & 0xfff);
+		return true;
+	}
+	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, user, true };
 	struct pw_result r;
 	pw_walk(&bt->vm->mem.phys, &rq, &r);
 	if (r.ok) {
 		*pa = r.pa;
+		/* a later write may use the entry only once one was allowed
+		 * (and the walk set D) */
+		*t = (struct bt_tlb_entry){ lin >> 12, r.pa >> 12, true, user,
+					    acc == PW_WRITE || (t->valid && t->lpn == lin >> 12 && t->user == user &&
+								t->write_ok && t->ppn == r.pa >> 12) };
 		return true;
 	}
 	if (r.bad_table) {

@@ -13,18 +13,21 @@
 
 void bt_views_reset(struct bt *bt, bool paging)
 {
+	bt_tlb_flush(bt);
 	kview_reset(&bt->kv, paging);
 	kview_reset(&bt->uv, paging);
 }
 
 void bt_views_flush_nonglobal(struct bt *bt)
 {
+	bt_tlb_flush(bt);
 	kview_flush_nonglobal(&bt->kv);
 	kview_flush_nonglobal(&bt->uv);
 }
 
 void bt_views_unmap_page(struct bt *bt, uint32_t lin)
 {
+	bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)].valid = false;
 	kview_unmap_page(&bt->kv, lin);
 	kview_unmap_page(&bt->uv, lin);
 }
