@@ -2,8 +2,10 @@
  * a terminal, a pipe or a file (as QEMU's -serial stdio).  A reader thread moves stdin bytes into a small
  * ring and kicks the vCPU thread, which feeds the UART as its receive FIFO
  * has room (console_pump, called from the run loop).  On a terminal, line
- * buffering and echo are turned off (the guest echoes) and restored at
- * exit; Ctrl-C still interrupts btvm. */
+ * buffering, echo and signal keys are turned off (the guest echoes, and
+ * Ctrl-C reaches the guest's shell) and restored at exit; as in QEMU,
+ * Ctrl-A is an escape: Ctrl-A x quits (status 0), Ctrl-A Ctrl-A sends one
+ * Ctrl-A, Ctrl-A h lists the keys (console_escape.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include "monitor/console_escape.h"
 #include "monitor/vm.h"
 
 #define RING 4096
@@ -24,6 +27,9 @@ static struct {
 	uint8_t buf[RING];
 	size_t head, len;
 	bool running;
+	bool escapes;       /* stdin is a terminal: Ctrl-A commands */
+	struct console_escape esc;
+	volatile bool quit; /* Ctrl-A x: the vCPU thread ends the run */
 	struct vm *vm;
 } in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER };
 
@@ -57,10 +63,22 @@ static void *reader(void *arg)
 			break; /* EOF or error: no more input, the guest keeps running */
 		pthread_mutex_lock(&in.lock);
 		for (ssize_t i = 0; i < n; i++) {
-			while (in.len == RING)
-				pthread_cond_wait(&in.room, &in.lock);
-			in.buf[(in.head + in.len) % RING] = b[i];
-			in.len++;
+			uint8_t out[2];
+			unsigned nout = 1;
+			out[0] = b[i];
+			if (in.escapes) {
+				enum console_action a = console_escape_feed(&in.esc, b[i], out, &nout);
+				if (a == CONSOLE_QUIT)
+					in.quit = true;
+				else if (a == CONSOLE_HELP)
+					console_escape_help(STDERR_FILENO);
+			}
+			for (unsigned k = 0; k < nout; k++) {
+				while (in.len == RING)
+					pthread_cond_wait(&in.room, &in.lock);
+				in.buf[(in.head + in.len) % RING] = out[k];
+				in.len++;
+			}
 		}
 		pthread_mutex_unlock(&in.lock);
 		kick_vcpu(in.vm);
@@ -94,7 +112,7 @@ int console_setup(struct vm *vm, char *err, size_t errlen)
 		return 0; /* /dev/null and other devices: no input */
 	if (tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios t = saved_tio;
-		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
 		t.c_iflag &= ~(tcflag_t)(ICRNL);
 		t.c_cc[VMIN] = 1;
 		t.c_cc[VTIME] = 0;
@@ -104,6 +122,8 @@ int console_setup(struct vm *vm, char *err, size_t errlen)
 		signal(SIGTERM, restore_and_die);
 		signal(SIGHUP, restore_and_die);
 		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+		in.escapes = true;
+		fprintf(stderr, "btvm: console on this terminal: Ctrl-A x quits, Ctrl-A h for help\n");
 	}
 	in.vm = vm;
 	pthread_t th;
@@ -122,6 +142,10 @@ void console_pump(struct vm *vm)
 {
 	if (!in.running)
 		return;
+	if (in.quit) {
+		vm_request_stop(vm, BTVM_EXIT_OK, "quit from the console (Ctrl-A x)");
+		return;
+	}
 	pthread_mutex_lock(&in.lock);
 	while (in.len) {
 		size_t chunk = RING - in.head < in.len ? RING - in.head : in.len;
