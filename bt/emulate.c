@@ -254,6 +254,46 @@ static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t ne
 	return CONT;
 }
 
+/* Guest memory for a string instruction's elements: the host address of
+ * the last page used on each side, so that a REP MOVS walks the guest
+ * tables once per page instead of once per element.  A write fill does
+ * what access_lin does for a write (the walk sets D; translations on the
+ * frame are dropped).  Elements that straddle a page, and MMIO, take the
+ * general path. */
+struct str_page {
+	uint32_t lpn;
+	uint8_t *host;
+	bool valid, writable;
+};
+
+static bool str_access(struct bt *bt, struct str_page *sp, uint32_t lin, void *buf, unsigned size, bool write)
+{
+	uint32_t off = lin & 0xfff;
+	if (off + size > 4096)
+		return write ? bt_write(bt, lin, buf, size) : bt_read(bt, lin, buf, size);
+	if (!sp->valid || sp->lpn != lin >> 12 || (write && !sp->writable)) {
+		uint32_t pa;
+		if (!bt_lin_to_phys(bt, lin, write ? PW_WRITE : PW_READ, &pa))
+			return false;
+		const struct phys_mem *pm = &bt->vm->mem.phys;
+		if ((uint64_t)pa + 4096 - off > pm->size) {
+			sp->valid = false; /* MMIO (or the end of RAM): the general path */
+			return write ? bt_write(bt, lin, buf, size) : bt_read(bt, lin, buf, size);
+		}
+		if (write && bt_views_unprotect(bt, pa))
+			bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, pa >> 12);
+		sp->lpn = lin >> 12;
+		sp->host = pm->base + (pa & ~0xfffu);
+		sp->valid = true;
+		sp->writable = write;
+	}
+	if (write)
+		memcpy(sp->host + off, buf, size);
+	else
+		memcpy(buf, sp->host + off, size);
+	return true;
+}
+
 /* INS/OUTS/MOVS/STOS/LODS/CMPS/SCAS with their REP forms. */
 static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next)
 {
@@ -285,6 +325,10 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 	uint32_t amask = a16 ? 0xffff : 0xffffffffu;
 	uint32_t *esi = &c->regs[R_ESI], *edi = &c->regs[R_EDI], *ecx = &c->regs[R_ECX];
 #define ADV(r) (*(r) = (*(r) & ~amask) | ((*(r) + (uint32_t)step) & amask))
+	struct str_page sp_src = { 0 }, sp_dst = { 0 };
+#define SREAD(lin, p, n)  do { if (!str_access(bt, &sp_src, (lin), (p), (n), false)) return mem_fail(bt, (lin)); } while (0)
+#define DREAD(lin, p, n)  do { if (!str_access(bt, &sp_dst, (lin), (p), (n), false)) return mem_fail(bt, (lin)); } while (0)
+#define DWRITE(lin, p, n) do { if (!str_access(bt, &sp_dst, (lin), (p), (n), true)) return mem_fail(bt, (lin)); } while (0)
 	/* Bounded work per callout keeps interrupt latency bounded: a long
 	 * REP leaves with EIP still on the instruction and resumes. */
 	for (unsigned n = 0; n < 65536; n++) {
@@ -296,29 +340,29 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		uint8_t io[4] = { 0 };
 		switch (zi->mnemonic) {
 		case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
-			READ(s, &a, size);
-			WRITE(d, &a, size);
+			SREAD(s, &a, size);
+			DWRITE(d, &a, size);
 			ADV(esi);
 			ADV(edi);
 			break;
 		case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
 			a = c->regs[R_EAX];
-			WRITE(d, &a, size);
+			DWRITE(d, &a, size);
 			ADV(edi);
 			break;
 		case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_LODSD:
-			READ(s, &a, size);
+			SREAD(s, &a, size);
 			c->regs[R_EAX] = size == 4 ? a : (c->regs[R_EAX] & ~((1u << (8 * size)) - 1)) | a;
 			ADV(esi);
 			break;
 		case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
-			READ(d, &b, size);
+			DREAD(d, &b, size);
 			set_arith(c, flags_sub(c->regs[R_EAX], b, size * 8));
 			ADV(edi);
 			break;
 		case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:
-			READ(s, &a, size);
-			READ(d, &b, size);
+			SREAD(s, &a, size);
+			DREAD(d, &b, size);
 			set_arith(c, flags_sub(a, b, size * 8));
 			ADV(esi);
 			ADV(edi);
@@ -326,11 +370,11 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
 			io_bus_access(&vm->pio, c->regs[R_EDX] & 0xffff, io, size, false);
 			vm->stats.io_reads++;
-			WRITE(d, io, size);
+			DWRITE(d, io, size);
 			ADV(edi);
 			break;
 		case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
-			READ(s, io, size);
+			SREAD(s, io, size);
 			io_bus_access(&vm->pio, c->regs[R_EDX] & 0xffff, io, size, true);
 			vm->stats.io_writes++;
 			ADV(esi);
@@ -354,6 +398,9 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 	}
 	return leave_to(bt, eip); /* resume the REP later */
 #undef ADV
+#undef SREAD
+#undef DREAD
+#undef DWRITE
 }
 
 /* The CPU bt shows the guest: a documented i686 model (docs/design.md). */
