@@ -338,6 +338,55 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		uint32_t d = c->seg[S_ES].base + (*edi & amask);
 		uint32_t a = 0, b = 0;
 		uint8_t io[4] = { 0 };
+		/* Whole runs inside the pages the last element used (forward,
+		 * 32-bit addresses): REP STOS as a fill, REP MOVS as memmove
+		 * when that equals the element-by-element copy (no destination
+		 * inside the source range ahead of it). */
+		if (rep && step > 0 && !a16 && n > 0 && sp_dst.valid && sp_dst.writable && sp_dst.lpn == d >> 12) {
+			uint32_t cnt = *ecx, room = (4096 - (d & 0xfff)) / size;
+			bool movs = zi->mnemonic == ZYDIS_MNEMONIC_MOVSB || zi->mnemonic == ZYDIS_MNEMONIC_MOVSW ||
+				    zi->mnemonic == ZYDIS_MNEMONIC_MOVSD;
+			bool stos = zi->mnemonic == ZYDIS_MNEMONIC_STOSB || zi->mnemonic == ZYDIS_MNEMONIC_STOSW ||
+				    zi->mnemonic == ZYDIS_MNEMONIC_STOSD;
+			if (movs && sp_src.valid && sp_src.lpn == s >> 12) {
+				uint32_t sroom = (4096 - (s & 0xfff)) / size;
+				room = room < sroom ? room : sroom;
+			} else if (!stos) {
+				room = 0;
+			}
+			if (cnt > room)
+				cnt = room;
+			if (cnt > 65536 - n)
+				cnt = 65536 - n;
+			uint8_t *dp = sp_dst.host + (d & 0xfff);
+			size_t bytes = (size_t)cnt * size;
+			if (cnt >= 2 && stos) {
+				uint32_t v = c->regs[R_EAX];
+				if (size == 1)
+					memset(dp, (int)(v & 0xff), bytes);
+				else
+					for (size_t k = 0; k < bytes; k += size)
+						memcpy(dp + k, &v, size);
+			} else if (cnt >= 2 && movs) {
+				uint8_t *spp = sp_src.host + (s & 0xfff);
+				if (dp <= spp || dp >= spp + bytes)
+					memmove(dp, spp, bytes);
+				else
+					cnt = 0; /* overlapping forward copy: element by element below */
+				if (cnt)
+					*esi += (uint32_t)bytes;
+			} else {
+				cnt = 0;
+			}
+			if (cnt >= 2) {
+				*edi += (uint32_t)bytes;
+				*ecx -= cnt;
+				n += cnt - 1;
+				if (vm->stop)
+					return leave_to(bt, next);
+				continue;
+			}
+		}
 		switch (zi->mnemonic) {
 		case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
 			SREAD(s, &a, size);
