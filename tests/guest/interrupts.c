@@ -89,7 +89,11 @@ static void test_rate(void)
 	cli();
 	pic_mask(0);
 	uint32_t want = RATE_HZ * WINDOW_S;
-	int ok = got >= want / 2 && got <= want + want / 2;
+	/* Never faster than 1.5x; slower only by lost ticks (an 8259 input
+	 * coalesces the edges of a late timer, and a loaded host makes any
+	 * emulator late), so the lower bound is loose: a rate is measured in
+	 * bench/, not asserted here. */
+	int ok = got >= want / 4 && got <= want + want / 2;
 	CHECK(ok, "PIT rate within tolerance");
 	if (!ok)
 		printf("#   %u IRQ0s in %u RTC seconds at %u Hz\n", got, WINDOW_S, RATE_HZ);
