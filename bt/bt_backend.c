@@ -158,8 +158,10 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		pw_walk(&bt->vm->mem.phys, &rq, &r);
 		if (!r.ok) {
 			if (r.bad_table) {
-				bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM "
-					     "(PDE at %#x, PTE at %#x)", lin, r.pde_pa, r.pte_pa);
+				bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM, or "
+					     "its page above 4 GiB (PDE at %#llx, PTE at %#llx, page at %#llx)", lin,
+					     (unsigned long long)r.pde_pa, (unsigned long long)r.pte_pa,
+					     (unsigned long long)r.page_pa);
 				break;
 			}
 			c->cr2 = lin;

@@ -118,6 +118,7 @@ struct bt_cpu {
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
 #define CR4_PSE 0x10u
+#define CR4_PAE 0x20u
 #define CR4_PGE 0x80u
 #endif
 #endif

@@ -466,7 +466,7 @@ static void do_cpuid(struct bt_cpu *c, bool apic)
 		b = 8u << 8;                      /* CLFLUSH line 8 qwords */
 		cx = 0;
 		d = 1u << 0  /* FPU */ | 1u << 3 /* PSE */ | 1u << 4 /* TSC */ | 1u << 5 /* MSR */ |
-		    1u << 8  /* CX8 */ | 1u << 11 /* SEP */ | 1u << 12 /* MTRR */ | 1u << 13 /* PGE */ |
+		    1u << 6  /* PAE */ | 1u << 8  /* CX8 */ | 1u << 11 /* SEP */ | 1u << 12 /* MTRR */ | 1u << 13 /* PGE */ |
 		    1u << 15 /* CMOV */ | 1u << 16 /* PAT */ | 1u << 19 /* CLFSH */ | 1u << 23 /* MMX */ |
 		    1u << 24 /* FXSR */ | 1u << 25 /* SSE */ | 1u << 26 /* SSE2 */;
 		if (apic)
@@ -606,13 +606,15 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		}
 		return CONT;
 	case 4: {
-		/* VME PVI TSD DE PSE PGE PCE OSFXSR OSXMMEXCPT; not PAE or MCE,
+		/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT; not MCE,
 		 * which the CPUID model does not have (SDM: #GP on reserved bits) */
-		if (v & ~0x79fu)
+		if (v & ~0x7bfu)
 			return raise_at(bt, eip, 13, true, 0);
 		uint32_t old = c->cr4;
 		c->cr4 = v;
-		if (((old ^ v) & (CR4_PSE | CR4_PGE)) && (c->cr0 & CR0_PG)) {
+		/* PSE, PAE or PGE changing under paging: another walk (SDM Vol.
+		 * 3A 4.10.4.1: such writes invalidate all TLB entries). */
+		if (((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) && (c->cr0 & CR0_PG)) {
 			bt_views_reset(bt, true);
 			tcache_flush(&bt->tc);
 			return leave_to(bt, next);

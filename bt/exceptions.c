@@ -64,8 +64,10 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 		return true;
 	}
 	if (r.bad_table) {
-		bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM "
-			     "(PDE at %#x, PTE at %#x)", lin, r.pde_pa, r.pte_pa);
+		bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM, or "
+			     "its page above 4 GiB (PDE at %#llx, PTE at %#llx, page at %#llx)", lin,
+			     (unsigned long long)r.pde_pa, (unsigned long long)r.pte_pa,
+			     (unsigned long long)r.page_pa);
 		return false;
 	}
 	c->cr2 = lin;

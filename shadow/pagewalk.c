@@ -1,4 +1,4 @@
-/* Guest page-table walker, 32-bit paging: see shadow/pagewalk.h for the
+/* Guest page-table walker, 32-bit and PAE paging: see shadow/pagewalk.h for the
  * SDM rules and the choices. */
 #include "shadow/pagewalk.h"
 #include <stdio.h>
@@ -12,6 +12,15 @@
 #define PDE_4M_RSVD 0x003fe000u  /* bits 21:13: reserved without PSE-36 */
 #define FRAME_4K    0xfffff000u
 #define FRAME_4M    0xffc00000u
+
+/* PAE (SDM Vol. 3A 4.4, tables 4-8 to 4-11) with MAXPHYADDR = 36 and
+ * EFER.NXE = 0 (no NX in the CPU model): bits 63:36 of every entry are
+ * reserved, bit 63 (XD) included. */
+#define PAE_ADDR        0x0000000ffffff000ull  /* bits 35:12 */
+#define PAE_ADDR_2M     0x0000000fffe00000ull  /* bits 35:21 */
+#define PAE_HIGH_RSVD   0xfffffff000000000ull  /* bits 63:36 */
+#define PAE_PDE_2M_RSVD 0x00000000001fe000ull  /* bits 20:13 of a 2 MiB PDE */
+#define PAE_PDPTE_RSVD  (PAE_HIGH_RSVD | 0x1e6ull)  /* bits 63:36, 8:5, 2:1 */
 
 /* A walk that keeps losing the compare-and-swap of its A/D update to
  * another writer gives up after this many attempts (cannot happen with one
@@ -142,16 +151,172 @@ static enum walk_status walk_once(const struct phys_mem *mem, const struct pw_re
 	return WALK_DONE;
 }
 
+/* ---- PAE paging (SDM Vol. 3A 4.4) ---- */
+
+static inline bool aligned8(const void *p)
+{
+	return ((uintptr_t)p & 7u) == 0;
+}
+
+static uint64_t entry_load64(const void *p)
+{
+	uint64_t v;
+	if (aligned8(p))
+		return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* Replaces the whole 64-bit entry with `nv` only if it still holds `old`
+ * (a guest that rewrites either half in between makes the walk restart). */
+static bool entry_update64(void *p, uint64_t old, uint64_t nv)
+{
+	if (aligned8(p))
+		return __atomic_compare_exchange_n((uint64_t *)p, &old, nv, false,
+						   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	uint64_t cur;
+	memcpy(&cur, p, 8);
+	if (cur != old)
+		return false;
+	memcpy(p, &nv, 8);
+	return true;
+}
+
+/* Where an entry of the next level lies: bits M-1:12 of the entry. */
+static uint64_t pae_frame(uint64_t e)
+{
+	return e & PAE_ADDR;
+}
+
+static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct pw_request *rq,
+				      struct pw_result *out)
+{
+	const bool write = rq->access == PW_WRITE;
+	const uint32_t acc = (write ? PW_PF_W : 0) | (rq->user ? PW_PF_U : 0);
+
+	memset(out, 0, sizeof(*out));
+
+	/* SDM 4.4.1: the PDPTE selected by lin[31:30] in the 32-byte aligned
+	 * table at CR3[31:5] (read at walk time, see pagewalk.h). */
+	out->pdpte_pa = (rq->cr3 & 0xffffffe0u) | ((rq->lin >> 30) << 3);
+	const void *pdptep = phys_ptr(mem, out->pdpte_pa, 8);
+	if (!pdptep) {
+		out->bad_table = true;
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+	const uint64_t pdpte = entry_load64(pdptep);
+	if (!(pdpte & PW_E_P)) {
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+	if (pdpte & PAE_PDPTE_RSVD) {
+		out->error_code = PW_PF_P | PW_PF_RSVD | acc;
+		return WALK_DONE;
+	}
+
+	/* SDM 4.4.2, table 4-9/4-10: the PDE selected by lin[29:21]. */
+	out->pde_pa = pae_frame(pdpte) | (((rq->lin >> 21) & 0x1ffu) << 3);
+	void *pdep = phys_ptr(mem, out->pde_pa, 8);
+	if (!pdep) {
+		out->bad_table = true;
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+	const uint64_t pde = entry_load64(pdep);
+	if (!(pde & PW_E_P)) {
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+
+	uint64_t pte = 0, final, page;
+	void *ptep = NULL;
+	if (pde & PW_E_PS) {
+		/* 2 MiB page (table 4-9): PS is honoured whatever CR4.PSE says. */
+		if (pde & (PAE_HIGH_RSVD | PAE_PDE_2M_RSVD)) {
+			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
+			return WALK_DONE;
+		}
+		final = pde;
+		out->size = 0x200000u;
+		page = (pde & PAE_ADDR_2M) | (rq->lin & 0x001ff000u);
+	} else {
+		if (pde & PAE_HIGH_RSVD) {
+			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
+			return WALK_DONE;
+		}
+		/* Table 4-10/4-11: the PTE selected by lin[20:12]. */
+		out->pte_pa = pae_frame(pde) | (((rq->lin >> 12) & 0x1ffu) << 3);
+		ptep = phys_ptr(mem, out->pte_pa, 8);
+		if (!ptep) {
+			out->bad_table = true;
+			out->error_code = acc;
+			return WALK_DONE;
+		}
+		pte = entry_load64(ptep);
+		if (!(pte & PW_E_P)) {
+			out->error_code = acc;
+			return WALK_DONE;
+		}
+		if (pte & PAE_HIGH_RSVD) {
+			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
+			return WALK_DONE;
+		}
+		final = pte;
+		out->size = 4096;
+		page = pte & PAE_ADDR;
+	}
+	out->page_pa = page;
+	if (page > 0xfffff000u) {
+		/* A page above 4 GiB: a valid translation to nothing btvm
+		 * has (RAM and MMIO are below 4 GiB), see pagewalk.h. */
+		out->bad_table = true;
+		out->error_code = acc;
+		return WALK_DONE;
+	}
+	out->pa = (uint32_t)page | (rq->lin & 0xfffu);
+
+	/* SDM 4.6: rights combined over the PDE and the PTE (PDPTEs carry
+	 * no R/W or U/S in PAE paging); no XD, so a fetch is a read. */
+	const uint64_t both = pde & final;
+	out->user_ok = both & PW_E_US;
+	out->writable = (both & PW_E_RW) || (!rq->user && !(rq->cr0 & CR0_WP));
+	out->global = (rq->cr4 & CR4_PGE) && (final & PW_E_G);
+	out->dirty = final & PW_E_D;
+
+	bool allowed = rq->user ? out->user_ok : true;
+	if (write && !out->writable)
+		allowed = false;
+	if (!allowed) {
+		out->error_code = PW_PF_P | acc;
+		return WALK_DONE;
+	}
+
+	/* SDM 4.8: A in the PDE and PTE (a PDPTE has none), D in the final
+	 * entry on a write; only once the access is allowed, as for 32-bit. */
+	if (rq->set_ad) {
+		uint64_t npde = pde | PW_E_A;
+		if (!ptep && write)
+			npde |= PW_E_D;
+		if (npde != pde && !entry_update64(pdep, pde, npde))
+			return WALK_RETRY;
+		if (ptep) {
+			uint64_t npte = pte | PW_E_A | (write ? PW_E_D : 0);
+			if (npte != pte && !entry_update64(ptep, pte, npte))
+				return WALK_RETRY;
+		}
+		if (write)
+			out->dirty = true;
+	}
+	out->ok = true;
+	return WALK_DONE;
+}
+
 void pw_walk(const struct phys_mem *mem, const struct pw_request *rq, struct pw_result *out)
 {
-	if (rq->cr4 & CR4_PAE) {
-		/* PAE paging is not walked yet: refuse rather than mistranslate. */
-		memset(out, 0, sizeof(*out));
-		out->bad_table = true;
-		return;
-	}
+	const bool pae = rq->cr4 & CR4_PAE;
 	for (int i = 0; i < PW_MAX_ATTEMPTS; i++)
-		if (walk_once(mem, rq, out) == WALK_DONE)
+		if ((pae ? walk_once_pae(mem, rq, out) : walk_once(mem, rq, out)) == WALK_DONE)
 			return;
 	/* The entries kept changing under the walk: report it as a table
 	 * problem (the caller retries the access or stops). */

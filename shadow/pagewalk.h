@@ -5,8 +5,8 @@
  * may allow.  Pure: no host state, no globals; it touches guest memory only
  * to read the entries it uses and to set their A/D bits.
  *
- * Now: 32-bit paging (SDM Vol. 3A 4.3), with 4 MiB pages (CR4.PSE) and
- * global pages (CR4.PGE).  Later: PAE.
+ * 32-bit paging (SDM Vol. 3A 4.3), with 4 MiB pages (CR4.PSE) and global
+ * pages (CR4.PGE), and PAE paging (4.4, CR4.PAE=1) with 2 MiB pages.
  *
  * Rules implemented (Intel SDM Vol. 3A, chapter 4):
  *
@@ -51,9 +51,33 @@
  *      walk starts again, so A/D are never set on an entry the walk did not
  *      see.
  *
- * Not handled: CR4.PAE=1 (PAE paging comes later): pw_walk then reports
- * ok=false, bad_table=true, error_code=0 so that a caller never uses a
- * wrong translation.  CR0.PG is not looked at: call pw_walk with paging on.
+ * 4.4  PAE paging (CR4.PAE=1), with the CPU model's MAXPHYADDR of 36 and
+ *      no NX (EFER.NXE cannot be set):
+ *      - the PDPTE is at (CR3 & 0xFFFFFFE0) | lin[31:30] * 8.  CHOICE: a
+ *        real CPU loads the four PDPTEs into registers on a CR3 load (and
+ *        a CR0/CR4 write that enables PAE paging) and gives #GP there for
+ *        reserved bits; pw_walk reads the PDPTE at walk time instead (the
+ *        brief allows either).  A guest sees a difference only if it
+ *        rewrites its PDPT without reloading CR3, which the SDM (4.4.1)
+ *        leaves to the "cached" values; btvm's virtual TLB only walks on a
+ *        miss, and CR3 loads empty it, so a guest that follows the rules
+ *        sees the same thing.  A P=0 PDPTE gives #PF (P=0) and reserved
+ *        bits 2:1, 8:5 or 63:36 in a present one give #PF with RSVD.
+ *        PDPTEs have no R/W, U/S, A or D.
+ *      - the PDE is at PDPTE[35:12] | lin[29:21] * 8; PS=1 (honoured
+ *        whatever CR4.PSE says) maps a 2 MiB page at PDE[35:21]; bits
+ *        20:13 of such a PDE are reserved (bit 12 is PAT, ignored).
+ *      - the PTE is at PDE[35:12] | lin[20:12] * 8 and maps PTE[35:12].
+ *      - bits 63:36 of every PDE/PTE are reserved: 62:36 above
+ *        MAXPHYADDR and 63 (XD) because EFER.NXE=0.  #PF with RSVD.
+ *      Rights, A/D and G as above over the PDE and PTE; entries are
+ *      64-bit and the A/D update is a compare-and-swap of the whole entry.
+ *      CHOICE: a translation to a page at or above 4 GiB (possible with 36
+ *      bits) is valid, but btvm has nothing there (RAM and MMIO lie below
+ *      4 GiB) and pa is 32-bit: pw_walk reports it as bad_table with
+ *      page_pa set (>= 4 GiB) so a caller never uses a truncated address.
+ *
+ * CR0.PG is not looked at: call pw_walk with paging on.
  */
 #ifndef BTVM_SHADOW_PAGEWALK_H
 #define BTVM_SHADOW_PAGEWALK_H
@@ -71,7 +95,7 @@ enum pw_access { PW_READ = 0, PW_WRITE = 1, PW_FETCH = 2 };
 #define PW_PF_RSVD 0x08u
 #define PW_PF_ID   0x10u
 
-/* Paging-structure entry bits (32-bit paging). */
+/* Paging-structure entry bits (32-bit paging; the same low bits in PAE). */
 #define PW_E_P   0x001u
 #define PW_E_RW  0x002u
 #define PW_E_US  0x004u
@@ -83,7 +107,7 @@ enum pw_access { PW_READ = 0, PW_WRITE = 1, PW_FETCH = 2 };
 #define PW_E_G   0x100u
 
 struct pw_request {
-	uint32_t cr0, cr3, cr4;  /* guest control registers (CR0.WP, CR4.PSE, CR4.PGE matter) */
+	uint32_t cr0, cr3, cr4;  /* guest control registers (CR0.WP, CR4.PSE, CR4.PAE, CR4.PGE matter) */
 	uint32_t lin;            /* guest linear address */
 	enum pw_access access;
 	bool user;               /* CPL 3 access (or an implicit supervisor access: false) */
@@ -93,7 +117,7 @@ struct pw_request {
 /* Besides the documented "valid when ok" fields: on a protection fault
  * (error_code P=1, RSVD=0) the translation exists, so pa, page_pa, size,
  * writable, user_ok, global and dirty are filled too (a caller can still
- * map the page for the accesses it allows).  pde_pa and pte_pa always hold
+ * map the page for the accesses it allows).  pdpte_pa, pde_pa and pte_pa always hold
  * the entries the walk reached (0 for one it did not reach), also on a
  * fault and with bad_table (then one of them may be the address outside
  * RAM).  With bad_table, error_code holds only W/R and U/S of the access
@@ -101,20 +125,22 @@ struct pw_request {
 struct pw_result {
 	bool ok;                 /* translation succeeded and the access is allowed */
 	uint32_t pa;             /* physical address of lin (valid when ok) */
-	uint32_t page_pa;        /* physical base of the mapped page (4 KiB aligned; for a 4 MiB page, of the 4 KiB frame containing lin) */
-	uint32_t size;           /* 4096 or 4 MiB (0x400000) */
+	uint64_t page_pa;        /* physical base of the mapped page (4 KiB aligned; for a 4 MiB or 2 MiB page, of the 4 KiB frame containing lin) */
+	uint32_t size;           /* 4096, 4 MiB (0x400000) or, with PAE, 2 MiB (0x200000) */
 	bool writable;           /* may the access type map writable?  combined R/W of PDE and PTE, honouring CR0.WP for supervisor */
 	bool user_ok;            /* combined U/S == user */
 	bool global;             /* G bit (CR4.PGE) of the final entry */
 	bool dirty;              /* D of the final entry after the walk (so a shadow can map read-only until the first write) */
-	uint32_t pde_pa, pte_pa; /* physical addresses of the entries used (pte_pa = 0 for a 4 MiB page) */
+	uint64_t pde_pa, pte_pa; /* physical addresses of the entries used (pte_pa = 0 for a 4 MiB or 2 MiB page) */
+	uint32_t pdpte_pa;       /* PAE: the PDPTE used (0 for 32-bit paging) */
 	/* when !ok: the #PF error code (SDM Vol. 3A 4.7: P, W/R, U/S, RSVD, I/D) and CR2 (= lin) */
 	uint32_t error_code;
 	bool bad_table;          /* a table or entry lies outside guest RAM (the lead decides what to do) */
 };
 
-/* Walks the 2-level 32-bit page tables in guest-physical memory `mem`
- * (SDM Vol. 3A 4.3 "32-bit paging"), see the rules above.  The mapped page
+/* Walks the guest's page tables in guest-physical memory `mem`: 2-level
+ * 32-bit paging (SDM Vol. 3A 4.3) or, with CR4.PAE=1, 3-level PAE paging
+ * (4.4), see the rules above.  The mapped page
  * itself may lie outside RAM (MMIO): that is a valid translation, the
  * caller checks pa; only a page directory or page table entry outside RAM
  * gives bad_table. */

@@ -1,4 +1,4 @@
-/* The guest page-table walker (shadow/pagewalk.c), 32-bit paging, on a
+/* The guest page-table walker (shadow/pagewalk.c), 32-bit and PAE paging, on a
  * calloc'd guest RAM with hand-built tables.  Named test_monitor_* so that
  * it links btvm_shadow (through the monitor library). */
 #include <stdarg.h>
@@ -492,15 +492,252 @@ static void recursive_mapping(void **state)
 	assert_int_equal(get(f, PD + 0xffc), PD | P | RW | A | D);
 }
 
-static void pae_is_refused(void **state)
+/* ---- PAE paging (SDM Vol. 3A 4.4) ---- */
+
+#define PDPT  0x1020u  /* CR3 with PAE: 32-byte aligned */
+#define PAE_PD 0x4000u
+#define PAE_PT 0x5000u
+#define XD    (1ull << 63)
+
+static void put64(struct fx *f, uint32_t pa, uint64_t v)
+{
+	assert_true(phys_write(&f->mem, pa, &v, 8));
+}
+
+static uint64_t get64(struct fx *f, uint32_t pa)
+{
+	uint64_t v = 0;
+	assert_true(phys_read(&f->mem, pa, &v, 8));
+	return v;
+}
+
+static uint32_t pae_pdpte(uint32_t lin) { return PDPT + (lin >> 30) * 8; }
+static uint32_t pae_pde(uint32_t pd, uint32_t lin) { return pd + ((lin >> 21) & 0x1ff) * 8; }
+static uint32_t pae_pte(uint32_t pt, uint32_t lin) { return pt + ((lin >> 12) & 0x1ff) * 8; }
+
+/* Maps lin (4 KiB) through PAE_PD and PAE_PT. */
+static void pae_map4k(struct fx *f, uint32_t lin, uint64_t pdef, uint64_t pte)
+{
+	put64(f, pae_pdpte(lin), PAE_PD | P);
+	put64(f, pae_pde(PAE_PD, lin), PAE_PT | pdef);
+	put64(f, pae_pte(PAE_PT, lin), pte);
+}
+
+static struct pw_result pae_walk(struct fx *f, uint32_t cr0, uint32_t cr4, uint32_t lin,
+				 enum pw_access acc, bool user, bool set_ad)
+{
+	struct pw_request rq = {
+		.cr0 = cr0, .cr3 = PDPT, .cr4 = cr4 | CR4_PAE, .lin = lin,
+		.access = acc, .user = user, .set_ad = set_ad,
+	};
+	struct pw_result r;
+	memset(&r, 0xa5, sizeof(r));
+	pw_walk(&f->mem, &rq, &r);
+	return r;
+}
+
+static void pae_translate_4k(void **state)
 {
 	struct fx *f = *state;
-	map4k(f, 0x1000, PT, P | RW, 0x8000, P | RW);
-	struct pw_result r = walk(f, CR0, CR4_PAE, 0x1000, PW_READ, false, true);
+	const uint32_t lin = 0xc0a03123;  /* PDPTE 3, PDE 0x005, PTE 0x003 */
+	pae_map4k(f, lin, P | RW | US, 0x7000 | P | RW | US);
+	struct pw_result r = pae_walk(f, CR0, 0, lin, PW_READ, true, true);
+	assert_true(r.ok);
+	assert_false(r.bad_table);
+	assert_int_equal(r.pa, 0x7123);
+	assert_int_equal(r.page_pa, 0x7000);
+	assert_int_equal(r.size, 4096);
+	assert_int_equal(r.pdpte_pa, PDPT + 24);
+	assert_int_equal(r.pde_pa, PAE_PD + 5 * 8);
+	assert_int_equal(r.pte_pa, PAE_PT + 3 * 8);
+	assert_true(r.writable);
+	assert_true(r.user_ok);
+	assert_false(r.dirty);
+	/* A in the PDE and PTE, none in the PDPTE (it has no A bit) */
+	assert_int_equal(get64(f, pae_pdpte(lin)), PAE_PD | P);
+	assert_int_equal(get64(f, pae_pde(PAE_PD, lin)), PAE_PT | P | RW | US | A);
+	assert_int_equal(get64(f, pae_pte(PAE_PT, lin)), 0x7000 | P | RW | US | A);
+	/* a write sets D and keeps the other bits of the 64-bit entry */
+	r = pae_walk(f, CR0, 0, lin, PW_WRITE, true, true);
+	assert_true(r.ok);
+	assert_true(r.dirty);
+	assert_int_equal(get64(f, pae_pte(PAE_PT, lin)), 0x7000 | P | RW | US | A | D);
+	/* a 32-bit walk of the same CR3 reads other entries: PAE is what selects */
+	struct pw_request rq = { .cr0 = CR0, .cr3 = PDPT, .lin = lin, .access = PW_READ };
+	pw_walk(&f->mem, &rq, &r);
+	assert_int_equal(r.pdpte_pa, 0);
+	assert_int_equal(r.pde_pa, 0x1000 + (lin >> 22) * 4);
+	/* neighbouring linear pages use neighbouring 8-byte entries */
+	put64(f, pae_pte(PAE_PT, lin + 0x1000), 0x8000 | P);
+	r = pae_walk(f, CR0, 0, lin + 0x1000, PW_READ, false, false);
+	assert_true(r.ok);
+	assert_int_equal(r.pte_pa, PAE_PT + 4 * 8);
+	assert_int_equal(r.pa, 0x8123);
+}
+
+static void pae_2m_page(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t lin = 0x40654321;  /* PDPTE 1, PDE 3 */
+	put64(f, pae_pdpte(lin), PAE_PD | P);
+	/* PS is honoured without CR4.PSE; PAT (bit 12) is not reserved */
+	put64(f, pae_pde(PAE_PD, lin), 0x00600000 | P | RW | PS | G | 0x1000);
+	struct pw_result r = pae_walk(f, CR0, CR4_PGE, lin, PW_WRITE, false, true);
+	assert_true(r.ok);
+	assert_int_equal(r.size, 0x200000);
+	assert_int_equal(r.pa, 0x00654321);
+	assert_int_equal(r.page_pa, 0x00654000);
+	assert_int_equal(r.pte_pa, 0);
+	assert_true(r.global);
+	assert_true(r.dirty);
+	assert_int_equal(get64(f, pae_pde(PAE_PD, lin)), 0x00600000 | P | RW | PS | G | 0x1000 | A | D);
+	/* G without CR4.PGE does not count */
+	r = pae_walk(f, CR0, 0, lin, PW_READ, false, false);
+	assert_true(r.ok);
+	assert_false(r.global);
+	/* bits 20:13 of a 2 MiB PDE are reserved */
+	put64(f, pae_pde(PAE_PD, lin), 0x00602000 | P | RW | PS);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, true, true);
+	assert_false(r.ok);
+	assert_false(r.bad_table);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD | PW_PF_U);
+	assert_int_equal(get64(f, pae_pde(PAE_PD, lin)), 0x00602000 | P | RW | PS);  /* no A */
+	put64(f, pae_pde(PAE_PD, lin), 0x00700000 | P | RW | PS);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, true, true);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD | PW_PF_U);
+}
+
+static void pae_reserved_bits(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t lin = 0x00201000;
+	/* bit 63 (XD) is reserved: EFER.NXE cannot be set */
+	pae_map4k(f, lin, P | RW, XD | 0x9000 | P | RW);
+	struct pw_result r = pae_walk(f, CR0, 0, lin, PW_WRITE, false, true);
+	assert_false(r.ok);
+	assert_false(r.bad_table);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD | PW_PF_W);
+	assert_int_equal(get64(f, pae_pde(PAE_PD, lin)), PAE_PT | P | RW);  /* no A */
+	/* a fetch gets no I/D (no NXE, no SMEP) */
+	r = pae_walk(f, CR0, 0, lin, PW_FETCH, true, true);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD | PW_PF_U);
+	/* bit 36 (MAXPHYADDR = 36) is reserved, bit 35 is an address bit */
+	put64(f, pae_pte(PAE_PT, lin), (1ull << 36) | 0x9000 | P);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, false, true);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD);
+	put64(f, pae_pte(PAE_PT, lin), (1ull << 35) | 0x9000 | P);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, false, true);
+	assert_false(r.ok);
+	assert_true(r.bad_table);  /* a page above 4 GiB: btvm has nothing there */
+	assert_int_equal(r.page_pa, (1ull << 35) | 0x9000);
+	assert_int_equal(r.error_code, 0);
+	/* a reserved bit in a PDE that references a table */
+	put64(f, pae_pte(PAE_PT, lin), 0x9000 | P);
+	put64(f, pae_pde(PAE_PD, lin), XD | PAE_PT | P | RW);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, true, true);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD | PW_PF_U);
+	assert_int_equal(r.pte_pa, 0);
+	/* ... is not looked at when the entry is not present */
+	put64(f, pae_pde(PAE_PD, lin), XD | PAE_PT);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, true, true);
+	assert_int_equal(r.error_code, PW_PF_U);
+	/* PDPTE: bits 2:1 and 8:5 are reserved (no R/W, U/S, A, D, PS, G) */
+	put64(f, pae_pde(PAE_PD, lin), PAE_PT | P | RW);
+	const uint64_t bad[] = { RW, US, A, D, PS, G, 1ull << 36, XD };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put64(f, pae_pdpte(lin), PAE_PD | P | bad[i]);
+		r = pae_walk(f, CR0, 0, lin, PW_WRITE, false, true);
+		assert_false(r.ok);
+		assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD | PW_PF_W);
+		assert_int_equal(r.pde_pa, 0);
+	}
+	/* PWT, PCD and the available bits 11:9 are not */
+	put64(f, pae_pdpte(lin), PAE_PD | P | PW_E_PWT | PW_E_PCD | 0xe00);
+	r = pae_walk(f, CR0, 0, lin, PW_WRITE, false, true);
+	assert_true(r.ok);
+	assert_int_equal(r.pa, 0x9000);
+	/* a PDPTE with P=0: #PF, P=0 */
+	put64(f, pae_pdpte(lin), PAE_PD);
+	r = pae_walk(f, CR0, 0, lin, PW_WRITE, true, true);
+	assert_false(r.ok);
+	assert_false(r.bad_table);
+	assert_int_equal(r.error_code, PW_PF_W | PW_PF_U);
+	assert_int_equal(r.pdpte_pa, PDPT);
+}
+
+static void pae_permissions(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t lin = 0x80003000;
+	/* rights combine over PDE and PTE */
+	pae_map4k(f, lin, P | RW, 0xa000 | P | RW | US);
+	struct pw_result r = pae_walk(f, CR0, 0, lin, PW_READ, true, true);
+	assert_false(r.ok);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_U);
+	assert_false(r.user_ok);
+	assert_int_equal(r.pa, 0xa000);  /* a protection fault still translates */
+	put64(f, pae_pde(PAE_PD, lin), PAE_PT | P | US);
+	r = pae_walk(f, CR0, 0, lin, PW_WRITE, true, true);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_W | PW_PF_U);
+	/* supervisor writes to a read-only page: allowed with WP=0 only */
+	r = pae_walk(f, CR0, 0, lin, PW_WRITE, false, true);
+	assert_true(r.ok);
+	r = pae_walk(f, CR0 | CR0_WP, 0, lin, PW_WRITE, false, true);
+	assert_false(r.ok);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_W);
+	/* a user read is fine; G of the PTE with CR4.PGE */
+	put64(f, pae_pte(PAE_PT, lin), 0xa000 | P | US | G);
+	r = pae_walk(f, CR0, CR4_PGE, lin, PW_READ, true, false);
+	assert_true(r.ok);
+	assert_true(r.global);
+	assert_false(r.writable);
+}
+
+static void pae_tables_outside_ram(void **state)
+{
+	struct fx *f = *state;
+	/* CR3 bits 4:0 are ignored; the PDPT itself beyond RAM */
+	struct pw_request rq = { .cr0 = CR0, .cr3 = RAM_SIZE | 0x1f, .cr4 = CR4_PAE,
+				 .lin = 0xc0000000, .access = PW_READ, .set_ad = true };
+	struct pw_result r;
+	pw_walk(&f->mem, &rq, &r);
 	assert_false(r.ok);
 	assert_true(r.bad_table);
-	assert_int_equal(r.error_code, 0);
-	assert_int_equal(get(f, PD), PT | P | RW);
+	assert_int_equal(r.pdpte_pa, RAM_SIZE + 24);
+	/* a page directory above 4 GiB */
+	const uint32_t lin = 0x00001000;
+	put64(f, pae_pdpte(lin), (1ull << 32) | P);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, false, true);
+	assert_true(r.bad_table);
+	assert_int_equal(r.pde_pa, 1ull << 32);
+	/* a page table beyond RAM; the PDE gets no A */
+	put64(f, pae_pdpte(lin), PAE_PD | P);
+	put64(f, pae_pde(PAE_PD, lin), 0xfee00000 | P | RW);
+	r = pae_walk(f, CR0, 0, lin, PW_READ, false, true);
+	assert_true(r.bad_table);
+	assert_int_equal(r.pte_pa, 0xfee00008);
+	assert_int_equal(get64(f, pae_pde(PAE_PD, lin)), 0xfee00000 | P | RW);
+	/* a mapped page outside RAM but below 4 GiB (MMIO) is a translation */
+	put64(f, pae_pde(PAE_PD, lin), PAE_PT | P | RW);
+	put64(f, pae_pte(PAE_PT, lin), 0xfee00000 | P | RW);
+	r = pae_walk(f, CR0, 0, lin | 0x30, PW_WRITE, false, true);
+	assert_true(r.ok);
+	assert_int_equal(r.pa, 0xfee00030);
+}
+
+static void pae_recursive_and_unaligned(void **state)
+{
+	struct fx *f = *state;
+	f->mem.base = f->buf + 4;  /* 4- but not 8-byte aligned: the memcpy path */
+	/* PDE 511 of the last directory points at the directory itself */
+	put64(f, pae_pdpte(0xffe00000), PAE_PD | P);
+	put64(f, PAE_PD + 511 * 8, PAE_PD | P | RW);
+	struct pw_result r = pae_walk(f, CR0, 0, 0xfffff010, PW_WRITE, false, true);
+	assert_true(r.ok);
+	assert_int_equal(r.pde_pa, PAE_PD + 511 * 8);
+	assert_int_equal(r.pte_pa, PAE_PD + 511 * 8);
+	assert_int_equal(r.pa, PAE_PD + 0x10);
+	assert_int_equal(get64(f, PAE_PD + 511 * 8), PAE_PD | P | RW | A | D);
 }
 
 static void unaligned_host_base(void **state)
@@ -561,7 +798,12 @@ int main(void)
 		T(tables_outside_ram),
 		T(edge_addresses),
 		T(recursive_mapping),
-		T(pae_is_refused),
+		T(pae_translate_4k),
+		T(pae_2m_page),
+		T(pae_reserved_bits),
+		T(pae_permissions),
+		T(pae_tables_outside_ram),
+		T(pae_recursive_and_unaligned),
 		T(unaligned_host_base),
 		T(format_entry),
 	};
