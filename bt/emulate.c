@@ -458,8 +458,15 @@ static void do_cpuid(struct bt_cpu *c, bool apic)
 	uint32_t leaf = c->regs[R_EAX], a = 0, b = 0, cx = 0, d = 0;
 	switch (leaf) {
 	case 0:
-		a = 1;
+		a = 7;  /* leaves 2-6 read as zeros (no cache/power descriptors) */
 		memcpy(&b, "Genu", 4); memcpy(&d, "ineI", 4); memcpy(&cx, "ntel", 4);
+		break;
+	case 7:
+		/* structured features: none, but IA32_ARCH_CAPABILITIES exists
+		 * (EDX bit 29) so the guest can read that this CPU is not open
+		 * to Meltdown and friends (do_msr, 0x10A) */
+		if (c->regs[R_ECX] == 0)
+			d = 1u << 29;
 		break;
 	case 1:
 		a = 0x000006f1;                   /* family 6, model 15, stepping 1 */
@@ -515,6 +522,22 @@ static int do_msr(struct bt *bt, bool write, uint32_t eip)
 	case 0x175: p = &c->msr_sysenter_esp; break;
 	case 0x176: p = &c->msr_sysenter_eip; break;
 	case 0x1a0: p = &c->msr_misc_enable; break;
+	case 0x10a: /* IA32_ARCH_CAPABILITIES, read-only (SDM Vol. 4, table 2-2) */
+		if (write)
+			return raise_at(bt, eip, 13, true, 0);
+		/* RDCL_NO: guest user code never reaches supervisor pages
+		 * even speculatively -- translated (or, later, direct) CPL-3
+		 * code runs against the U-view, where only user pages are
+		 * mapped (docs/design.md).  Without it a PAE Linux turns on
+		 * page-table isolation: a CR3 load at every kernel entry and
+		 * no global kernel pages, 7x slower under bt.  The other
+		 * *_NO bits: the guest has no view of host microarchitectural
+		 * buffers that a mitigation inside it could clear. */
+		v = 1u << 0 /* RDCL_NO */ | 1u << 4 /* SSB_NO */ | 1u << 5 /* MDS_NO */ |
+		    1u << 6 /* IF_PSCHANGE_MC_NO */ | 1u << 8 /* TAA_NO */ | 1u << 13 /* SBDR_SSDP_NO */ |
+		    1u << 14 /* FBSDP_NO */ | 1u << 15 /* PSDP_NO */ | 1u << 26 /* GDS_NO */ |
+		    1u << 27 /* RFDS_NO */;
+		goto done;
 	case 0x277: p = &c->msr_pat; break;
 	case 0xfe:  /* MTRRcap: 8 variable ranges, fixed ranges, WC */
 		if (write)
