@@ -29,7 +29,9 @@ int tcache_init(struct tcache *tc, char *err, size_t errlen)
 	tc->emul = calloc(TC_MAX_EMUL, sizeof(*tc->emul));
 	tc->ibl_used = calloc(TC_MAX_BLOCKS, sizeof(*tc->ibl_used));
 	tc->hash_used = calloc(TC_MAX_BLOCKS, sizeof(*tc->hash_used));
-	if (!tc->ibl_used || !tc->hash_used) {
+	tc->nonglobal = calloc(TC_MAX_BLOCKS, sizeof(*tc->nonglobal));
+	tc->lpage_used = calloc((1u << 20) / 8, 1);
+	if (!tc->ibl_used || !tc->hash_used || !tc->nonglobal || !tc->lpage_used) {
 		snprintf(err, errlen, "out of memory for the translation cache");
 		return -1;
 	}
@@ -66,6 +68,8 @@ void tcache_destroy(struct tcache *tc)
 	free(tc->ibl[1]);
 	free(tc->ibl_used);
 	free(tc->hash_used);
+	free(tc->nonglobal);
+	free(tc->lpage_used);
 	free(tc->blocks);
 	free(tc->off_pool);
 	free(tc->len_pool);
@@ -79,6 +83,8 @@ void tcache_flush(struct tcache *tc)
 	for (uint32_t i = 0; i < tc->n_blocks; i++)
 		tc->hash[tc->hash_used[i]] = NULL;
 	tc->n_blocks = 0;
+	tc->n_nonglobal = 0;
+	memset(tc->lpage_used, 0, (1u << 20) / 8);
 	tc->n_links = 0;
 	tc->n_emul = 0;
 	for (uint32_t k = 0; k < tc->n_ibl_used; k++) {
@@ -124,6 +130,10 @@ void tcache_commit(struct tcache *tc, struct bt_block *b, size_t code_len)
 	b->valid = true;
 	unsigned h = hash_of(b->eip, b->mode);
 	tc->hash_used[tc->n_blocks - 1] = h;
+	if (!b->global)
+		tc->nonglobal[tc->n_nonglobal++] = tc->n_blocks - 1;
+	tc->lpage_used[b->lpage0 >> 3] |= (uint8_t)(1u << (b->lpage0 & 7));
+	tc->lpage_used[b->lpage1 >> 3] |= (uint8_t)(1u << (b->lpage1 & 7));
 	b->next = tc->hash[h];
 	tc->hash[h] = b;
 	tc->translated_blocks++;
@@ -195,6 +205,8 @@ unsigned tcache_invalidate_page(struct tcache *tc, uint32_t pg)
 unsigned tcache_invalidate_lin(struct tcache *tc, uint32_t lpn)
 {
 	unsigned n = 0;
+	if (!(tc->lpage_used[(lpn & 0xfffff) >> 3] & (1u << (lpn & 7))))
+		return 0; /* nothing was ever translated from that page (INVLPG of data) */
 	for (uint32_t i = 0; i < tc->n_blocks; i++) {
 		struct bt_block *b = &tc->blocks[i];
 		if (b->valid && (b->lpage0 == lpn || b->lpage1 == lpn)) {
@@ -205,16 +217,19 @@ unsigned tcache_invalidate_lin(struct tcache *tc, uint32_t lpn)
 	return n;
 }
 
+/* Only the blocks listed as non-global since the last call: a CR3 load
+ * costs what the last address space translated, not the whole cache. */
 unsigned tcache_invalidate_nonglobal(struct tcache *tc)
 {
 	unsigned n = 0;
-	for (uint32_t i = 0; i < tc->n_blocks; i++) {
-		struct bt_block *b = &tc->blocks[i];
+	for (uint32_t k = 0; k < tc->n_nonglobal; k++) {
+		struct bt_block *b = &tc->blocks[tc->nonglobal[k]];
 		if (b->valid && !b->global) {
 			unlink_block(tc, b);
 			n++;
 		}
 	}
+	tc->n_nonglobal = 0;
 	return n;
 }
 

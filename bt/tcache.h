@@ -64,6 +64,9 @@ struct tcache {
 	uint32_t *ibl_used;          /* entries set since the last flush (mode << 16 | index) */
 	uint32_t n_ibl_used;
 	uint32_t *hash_used;         /* hash buckets used since the last flush */
+	uint8_t *lpage_used;         /* bitmap: linear pages blocks were translated from since the last flush */
+	uint32_t *nonglobal;         /* indices of the blocks that are not global (CR3 loads drop them) */
+	uint32_t n_nonglobal;
 	uint8_t *poll;              /* the safepoint page every block reads first */
 	uint8_t *code, *code_end, *code_top;
 	struct tc_link *links;
