@@ -65,6 +65,7 @@ struct bt {
 				    alone, without re-protecting the page (no livelock) */
 	uint64_t gs_base;        /* the view GS points at now */
 	struct bt_tlb_entry tlb[BT_TLB_SIZE];
+	bool host_bmi2;          /* translate.c may emit PEXT (string instructions inline) */
 	bool poll_hit;           /* the last block left at its safepoint, before its first instruction */
 	bool implicit_sv;        /* exceptions.c: a descriptor-table/TSS access in progress */
 	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */

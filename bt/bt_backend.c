@@ -237,6 +237,8 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	}
 	vm->backend_state = bt;
 	bt->vm = vm;
+	__builtin_cpu_init();
+	bt->host_bmi2 = __builtin_cpu_supports("bmi2"); /* PEXT for inline STOS/SCAS (translate.c) */
 	current_bt = bt;
 	decoder_init(&bt->dec);
 	if (tcache_init(&bt->tc, err, errlen) < 0 ||

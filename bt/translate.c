@@ -625,6 +625,68 @@ static uint32_t rel_target(const struct insn *in, uint32_t eip)
 
 /* Translates the instruction at eip; returns false when the block must end
  * after it. */
+/* EDI += size, or -= size when DF=1, without touching the arithmetic flags
+ * (they hold SCAS's result): DF comes out of RFLAGS with PEXT (BMI2), and
+ * EDI + size*(1 - 2*DF) = EDI + (~(2*size*DF)) + size + 1.  Clobbers r13, r14. */
+static void emit_edi_step(struct emit *e, unsigned size)
+{
+	static const uint8_t sib_scale[9] = { [1] = 0x6D, [2] = 0xAD, [4] = 0xED };
+	b1(e, 0x9C);                                         /* pushfq */
+	b1(e, 0x41); b1(e, 0x5D);                            /* pop r13 */
+	b1(e, 0x41); b1(e, 0xBE); b4(e, EFLAGS_DF);           /* mov r14d, DF mask */
+	b1(e, 0xC4); b1(e, 0x42); b1(e, 0x12); b1(e, 0xF5); b1(e, 0xEE); /* pext r13d, r13d, r14d */
+	b1(e, 0x46); b1(e, 0x8D); b1(e, 0x34); b1(e, sib_scale[size]); b4(e, 0); /* lea r14d, [r13*2size] */
+	b1(e, 0x41); b1(e, 0xF7); b1(e, 0xD6);               /* not r14d */
+	b1(e, 0x42); b1(e, 0x8D); b1(e, 0x7C); b1(e, 0x37); b1(e, (uint8_t)(size + 1)); /* lea edi, [rdi+r14+size+1] */
+}
+
+/* LODS, STOS, SCAS without REP, 32-bit addresses, through segments with
+ * base 0 (the DS/ES bases are constants of the block): translated instead
+ * of a callout each (Linux's i386 string functions run millions of them).
+ * LODS is the host's own, GS-overridden (DS:ESI can be overridden); STOS
+ * and SCAS use ES:EDI, which cannot, so they become a store / compare
+ * through gs:[edi] and a flag-free EDI step.  Faults leave ESI/EDI as they
+ * were, as on the CPU. */
+static bool emit_string_inline(struct bt *bt, struct emit *e, const struct insn *in)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	if (!bt->host_bmi2 || zi->address_width != 32 ||
+	    (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE |
+			       ZYDIS_ATTRIB_HAS_LOCK)))
+		return false;
+	unsigned size = zi->operand_width / 8;
+	uint8_t o16 = size == 2;
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_LODSD: {
+		const ZydisDecodedOperand *src = mem_operand(in);
+		int si = src ? seg_index(src->mem.segment) : S_DS;
+		if (si == S_FS || si == S_GS || bt->cpu.seg[si].base)
+			return false;
+		if (o16)
+			b1(e, 0x66);
+		b1(e, 0x65); b1(e, 0x67); b1(e, size == 1 ? 0xAC : 0xAD);
+		return !e->overflow;
+	}
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD: {
+		if (bt->cpu.seg[S_ES].base)
+			return false;
+		bool stos = zi->mnemonic == ZYDIS_MNEMONIC_STOSB || zi->mnemonic == ZYDIS_MNEMONIC_STOSW ||
+			    zi->mnemonic == ZYDIS_MNEMONIC_STOSD;
+		if (o16)
+			b1(e, 0x66);
+		/* mov gs:[edi], al/ax/eax  or  cmp al/ax/eax, gs:[edi] */
+		b1(e, 0x65); b1(e, 0x67);
+		b1(e, stos ? (size == 1 ? 0x88 : 0x89) : (size == 1 ? 0x3A : 0x3B));
+		b1(e, 0x07);
+		emit_edi_step(e, size);
+		return !e->overflow;
+	}
+	default:
+		return false;
+	}
+}
+
 static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, uint32_t eip, bool last)
 {
 	uint32_t next = eip + in->len;
@@ -797,6 +859,11 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 		return false;
 	}
 	case IC_EMULATE:
+		if (emit_string_inline(bt, e, in)) {
+			if (last)
+				emit_exit(e, next);
+			return !last;
+		}
 		emit_emulate(e, eip, true);
 		/* Instructions that do not change control flow or the
 		 * translation assumptions continue in the block. */
