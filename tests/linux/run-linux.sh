@@ -11,6 +11,9 @@
 # bt    btvm --accel bt.
 # kvm   btvm --accel kvm, after `btvm probe --accel kvm --needs iret,paging`:
 #       a host that cannot run those makes the test SKIP with the probe's line.
+# --full-platform drops acpi=off noapic nolapic pci=off noisapnp pnpbios=off
+# from the command line: the kernel then runs on the local APIC, IOAPIC,
+# ACPI tables (powering off through S5) and PCI (btvm backends).
 # --pae says GUESTDIR holds the -686-pae kernel (checked) and gives QEMU's
 # CPU PAE.
 #
@@ -27,10 +30,10 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-backend="" btvm="" qemu="${QEMU:-qemu-system-i386}" pae=0 guest="" expect="$here/expected/workload.out"
+backend="" btvm="" qemu="${QEMU:-qemu-system-i386}" pae=0 guest="" expect="$here/expected/workload.out" full=0
 timeout_s=300
 usage() {
-	echo "usage: $0 --backend qemu|bt|kvm [--btvm PATH] [--qemu PATH] [--pae] [--expect FILE] [--timeout SEC] GUESTDIR" >&2
+	echo "usage: $0 --backend qemu|bt|kvm [--btvm PATH] [--qemu PATH] [--pae] [--full-platform] [--expect FILE] [--timeout SEC] GUESTDIR" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--btvm) btvm="${2:-}"; shift 2 || usage ;;
 	--qemu) qemu="${2:-}"; shift 2 || usage ;;
 	--pae) pae=1; shift ;;
+	--full-platform) full=1; shift ;;
 	--expect) expect="${2:-}"; shift 2 || usage ;;
 	--timeout) timeout_s="${2:-}"; shift 2 || usage ;;
 	-*) echo "run-linux: unknown option $1" >&2; usage ;;
@@ -69,6 +73,12 @@ esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-linux.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cmdline=$(cat "$guest/cmdline")
+if [ "$full" = 1 ]; then
+	# --full-platform: let the kernel use the local APIC, IOAPIC, ACPI
+	# (tables, PM timer, S5 power-off) and PCI instead of the recommended
+	# command line's PIC-only machine (btvm backends only).
+	cmdline=$(printf '%s\n' "$cmdline" | sed -E 's/ ?\b(acpi=off|noapic|nolapic|pci=off|noisapnp|pnpbios=off)\b//g')
+fi
 
 case "$backend" in
 qemu)
