@@ -3,6 +3,7 @@
 #define BTVM_BT_BT_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "bt/cpu.h"
 #include "bt/tcache.h"
 #include "decoder/decoder.h"
@@ -10,6 +11,7 @@
 #include "shadow/pagewalk.h"
 
 struct vm;
+struct bt_direct;
 
 enum bt_exit_reason {
 	BX_NONE,
@@ -72,6 +74,8 @@ struct bt {
 	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];
 	uint32_t n_mmio_eips;
 	struct bt_stats st;
+	struct bt_direct *dx;    /* --user-exec direct (bt/direct.c), else NULL */
+	uint64_t run_ns;         /* time spent in bt_run (for the direct-execution share) */
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
@@ -164,6 +168,51 @@ bool bt_write(struct bt *bt, uint32_t lin, const void *src, unsigned len);
 void bt_set_error(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The guest needs something this stage of bt does not do (exit status 6). */
 void bt_unsupported(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* direct.c: guest CPL-3 code on the CPU, in a compatibility-mode segment
+ * of the host LDT (--user-exec direct; docs/design.md "Direct execution").
+ * The U-view for it is the host's low 4 GiB: guest linear v at host v. */
+int bt_direct_init(struct bt *bt, char *err, size_t errlen);  /* from bt_create */
+void bt_direct_destroy(struct bt *bt);
+/* From the dispatcher at CPL 3: runs guest code directly until a signal
+ * brings it back.  Returns 0 when it ran (bt->exit says what next, with
+ * bt->single_next set when the instruction at cpu.eip must be translated),
+ * 1 when this stretch must be translated instead (a fall-back, counted). */
+int bt_direct_run(struct bt *bt);
+/* views.c keeps the direct view in step with the others. */
+void bt_direct_reset(struct bt *bt);                 /* CR3 load, paging change */
+void bt_direct_unmap_page(struct bt *bt, uint32_t lin);
+void bt_direct_frame_written(struct bt *bt, uint32_t frame); /* code protection dropped */
+void bt_direct_protect_frame(struct bt *bt, uint32_t frame); /* frame now holds translations */
+void bt_direct_print_stats(struct bt *bt, FILE *f);
+/* The scan that decides whether a guest code page may run directly: true
+ * when its bytes may hold an instruction whose direct execution would not
+ * be exact (direct.c lists them).  next: the page's successor's first
+ * byte, or -1 when unknown. */
+bool bt_direct_page_sensitive(const uint8_t *page, int next);
+
+/* ldt.c: guest descriptors into the host LDT (modify_ldt) */
+#define BT_LDT_ENTRIES 8192
+struct user_desc;
+struct bt_ldt {
+	struct bt_ldt_slot {
+		unsigned int entry_number, base_addr, limit;
+		unsigned int bits;      /* the user_desc bit fields, compared as a whole */
+	} desc[BT_LDT_ENTRIES];
+	bool valid[BT_LDT_ENTRIES];
+	uint64_t writes;
+};
+int bt_ldt_desc(const struct seg *s, unsigned idx, struct user_desc *u);
+int bt_ldt_install(struct bt_ldt *l, const struct seg *s, unsigned idx);
+
+/* direct_entry.S */
+struct bt_dx_entry {
+	uint16_t cs, ss, ds, es, fs, gs;
+	uint32_t rflags;
+};
+void bt_direct_enter(struct bt_cpu *cpu, const struct bt_dx_entry *e);
+void bt_direct_exit_tramp(void);
+void bt_direct_sigstub(int sig, void *si, void *uc);
 
 /* runtime.S */
 void bt_enter(struct bt_cpu *cpu, const void *code);

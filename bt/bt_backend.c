@@ -246,6 +246,9 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	    kview_init(&bt->uv, &vm->mem, BTVM_UTVIEW_BASE, err, errlen) < 0 ||
 	    install_fault_handlers(err, errlen) < 0)
 		return -1;
+	/* --user-exec direct (bt/direct.c) */
+	if (vm->cfg && vm->cfg->user_exec_direct && bt_direct_init(bt, err, errlen) < 0)
+		return -1;
 	/* GS base = the view of the current CPL: every translated memory
 	 * access is gs:[ea32]. */
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)BTVM_KVIEW_BASE) < 0) {
@@ -347,6 +350,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 	uint8_t *prev_stub = NULL;   /* direct exit stub that just left, to chain */
 	uint64_t prev_gen = 0;
 	uint32_t prev_mode = 0;
+	uint64_t run_t0 = mono_ns(); /* direct.c: the share of direct execution */
 	for (;;) {
 		if (kick_pending()) {
 			poll_restore(bt);
@@ -380,6 +384,17 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			}
 			continue;
 		}
+		/* --user-exec direct (bt/direct.c): CPL-3 code on the CPU unless
+		 * this stretch or instruction must be translated */
+		if (bt->dx && c->cpl == 3 && !bt->single_next && !bt->smc_step && !c->irq_shadow &&
+		    !(c->eflags & EFLAGS_TF) && bt_direct_run(bt) == 0) {
+			prev_stub = NULL;
+			if (bt->exit == BX_SHUTDOWN)
+				goto shutdown;
+			if (bt->exit == BX_ERROR)
+				goto error;
+			continue;
+		}
 		bool tf = c->eflags & EFLAGS_TF;
 		bool smc = bt->smc_step;
 		uint32_t mode = ((tf || bt->single_next || smc) ? TM_SINGLE : 0) | (c->cpl ? TM_CPL3 : 0);
@@ -407,10 +422,13 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		/* Chain the stub that led here straight to this block, unless
 		 * either end is a one-instruction (single-step) translation or
 		 * the cache was flushed in between. */
-		if (prev_stub && !(mode & TM_SINGLE) && prev_mode == mode && prev_gen == bt->tc.generation)
+		bool direct_cpl3 = bt->dx && (mode & TM_CPL3); /* direct.c: back to the dispatcher after each block */
+		if (prev_stub && !(mode & TM_SINGLE) && prev_mode == mode && prev_gen == bt->tc.generation &&
+		    !direct_cpl3)
 			tcache_chain(&bt->tc, prev_stub, b);
 		prev_stub = NULL;
-		tcache_ibl_add(&bt->tc, b);
+		if (!direct_cpl3)
+			tcache_ibl_add(&bt->tc, b);
 		c->lookup = (uint64_t)(uintptr_t)bt->tc.ibl[c->cpl != 0]; /* the table of this mode's blocks (TM_CPL3 for CPL 1-3) */
 		bt->exit = BX_DISPATCH;
 		bt->st.dispatches++;
@@ -479,6 +497,7 @@ shutdown:
 error:
 	fill_exit_error(bt, ex);
 out:
+	bt->run_ns += mono_ns() - run_t0; /* direct.c */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
 }
@@ -545,6 +564,7 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		bt->n_mmio_eips);
 	fprintf(f, "  shadow: %llu fills, %llu view resets (CR3/paging changes), %u pages mapped now\n",
 		(unsigned long long)bt->st.shadow_fills, (unsigned long long)bt->kv.resets, bt->kv.n_mapped);
+	bt_direct_print_stats(bt, f); /* direct.c */
 }
 
 static void bt_destroy(struct vm *vm)
@@ -552,6 +572,7 @@ static void bt_destroy(struct vm *vm)
 	struct bt *bt = bt_state(vm);
 	if (!bt)
 		return;
+	bt_direct_destroy(bt); /* direct.c */
 	tcache_destroy(&bt->tc);
 	kview_destroy(&bt->kv);
 	kview_destroy(&bt->uv);

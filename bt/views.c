@@ -16,6 +16,7 @@ void bt_views_reset(struct bt *bt, bool paging)
 	bt_tlb_flush(bt);
 	kview_reset(&bt->kv, paging);
 	kview_reset(&bt->uv, paging);
+	bt_direct_reset(bt);
 }
 
 void bt_views_flush_nonglobal(struct bt *bt)
@@ -23,6 +24,7 @@ void bt_views_flush_nonglobal(struct bt *bt)
 	bt_tlb_flush(bt);
 	kview_flush_nonglobal(&bt->kv);
 	kview_flush_nonglobal(&bt->uv);
+	bt_direct_reset(bt); /* the direct view keeps no global pages (yet) */
 }
 
 void bt_views_unmap_page(struct bt *bt, uint32_t lin)
@@ -30,18 +32,21 @@ void bt_views_unmap_page(struct bt *bt, uint32_t lin)
 	bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)].valid = false;
 	kview_unmap_page(&bt->kv, lin);
 	kview_unmap_page(&bt->uv, lin);
+	bt_direct_unmap_page(bt, lin);
 }
 
 void bt_views_protect_code(struct bt *bt, uint64_t pa)
 {
 	kview_protect_code(&bt->kv, pa);
 	kview_protect_code(&bt->uv, pa);
+	bt_direct_protect_frame(bt, (uint32_t)(pa >> 12));
 }
 
 bool bt_views_unprotect(struct bt *bt, uint64_t pa)
 {
 	bool a = kview_unprotect(&bt->kv, pa);
 	bool b = kview_unprotect(&bt->uv, pa);
+	bt_direct_frame_written(bt, (uint32_t)(pa >> 12));
 	return a || b;
 }
 
@@ -70,6 +75,12 @@ void bt_select_view(struct bt *bt)
  * the two views it points GS at (shadow/kview.c) and nothing else of the
  * guest windows; its translation cache and safepoint page are ordinary
  * allocations above the windows. */
+static bool bt_of_vm_direct(struct vm *vm)
+{
+	struct bt *bt = vm->backend_state;
+	return bt && bt->dx;
+}
+
 void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
 {
 	struct guest_window_range k = guest_mem_window(&vm->mem, GUEST_WIN_KVIEW);
@@ -77,4 +88,9 @@ void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
 	sandbox_spec_add_remap(s, k.base, k.size);
 	sandbox_spec_add_remap(s, u.base, u.size);
 	s->set_gs_base = !(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE); /* see bt_select_view */
+	if (bt_of_vm_direct(vm)) {
+		/* direct.c's view: the low 4 GiB, guest linear v at host v */
+		sandbox_spec_add_remap(s, 0, BTVM_WINDOW_SIZE);
+		s->direct_exec = true;
+	}
 }

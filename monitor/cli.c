@@ -31,6 +31,9 @@ void cli_usage(FILE *f)
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
 "                        when it is a terminal or a pipe)\n"
+"  --user-exec bt|direct how bt runs guest CPL-3 code (default bt: translated;\n"
+"                        direct: natively in a compatibility-mode segment,\n"
+"                        falling back to translation where that is not exact)\n"
 "  --stats               print exit, I/O and interrupt counters at the end\n"
 "  --no-apic             a PC without local APIC and IOAPIC (8259 PIC only; no\n"
 "                        MP or ACPI tables)\n"
@@ -90,7 +93,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
-       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST };
+       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC };
 
 static const struct option run_opts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -108,6 +111,7 @@ static const struct option run_opts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "needs", required_argument, NULL, OPT_NEEDS },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "user-exec", required_argument, NULL, OPT_USER_EXEC },
 	{ "sandbox-selftest", required_argument, NULL, OPT_SANDBOX_SELFTEST },
 	{ NULL, 0, NULL, 0 },
 };
@@ -216,6 +220,16 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 	case OPT_NO_SANDBOX:
 		cfg->no_sandbox = true;
 		return 0;
+	case OPT_USER_EXEC:
+		if (!strcmp(arg, "bt"))
+			cfg->user_exec_direct = false;
+		else if (!strcmp(arg, "direct"))
+			cfg->user_exec_direct = true;
+		else {
+			snprintf(err, errlen, "--user-exec: unknown policy '%s' (choose bt or direct)", arg);
+			return -1;
+		}
+		return 0;
 	case OPT_SANDBOX_SELFTEST:
 		/* hidden from --help: a test hook (docs/security.md) */
 		if (sandbox_selftest_parse(arg, err, errlen) < 0)
@@ -295,6 +309,10 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 	}
 	if ((cfg->n_sandbox_selftest || cfg->no_sandbox) && *cmd != CLI_RUN) {
 		snprintf(err, errlen, "--no-sandbox and --sandbox-selftest go with 'btvm run'");
+		return -1;
+	}
+	if (cfg->user_exec_direct && (*cmd != CLI_RUN || cfg->accel != ACCEL_BT)) {
+		snprintf(err, errlen, "--user-exec direct goes with 'btvm run --accel bt'");
 		return -1;
 	}
 	if (*cmd == CLI_PROBE) {

@@ -25,6 +25,7 @@ struct vm_config {
 	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
 	double timeout_sec;             /* 0 = none */
 	const char *probe_needs;        /* probe --needs LIST */
+	bool user_exec_direct;          /* --user-exec direct: guest CPL-3 code on the CPU (bt/direct.c) */
 	bool no_sandbox;                /* --no-sandbox: run without the seccomp allow-list */
 	/* --sandbox-selftest=KIND[:PATH], repeatable, made in order (docs/security.md) */
 	const char *sandbox_selftest[8];

@@ -351,6 +351,21 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 	if (s->set_gs_base)
 		ALLOW(r, arch_prctl, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS));
 
+	/* Direct execution of guest user code (bt/direct.c): its view is the
+	 * low 4 GiB (a remap window, added by the backend) where a scanned
+	 * code page is mapped PROT_READ|PROT_EXEC — exactly that, one page of
+	 * the RAM memfd, never writable; and its segments are host LDT
+	 * entries written with modify_ldt(0x11, desc, 16) (the kernel forces
+	 * DPL 3 and refuses call gates and 64-bit code there).  The guest's
+	 * own i386 system calls trap (the i386 filter below). */
+	if (s->direct_exec && s->memfd >= 0) {
+		ALLOW(r, mmap, SCMP_A0(SCMP_CMP_MASKED_EQ, ~0xffffffffull, 0), SCMP_A1(SCMP_CMP_EQ, 4096),
+		      SCMP_A2(SCMP_CMP_EQ, PROT_READ | PROT_EXEC),
+		      SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_KIND_MASK, MAP_SHARED | MAP_FIXED),
+		      SCMP_A4(SCMP_CMP_EQ, (uint64_t)s->memfd));
+		ALLOW(r, modify_ldt, SCMP_A0(SCMP_CMP_EQ, 0x11), SCMP_A2(SCMP_CMP_EQ, 16));
+	}
+
 	/* Time, kicks and sleeping (monitor/kick.c, run_loop.c): the host
 	 * timer, the kick signal, HLT's ppoll with no file descriptors;
 	 * clock_gettime and gettimeofday when the vDSO falls back to the

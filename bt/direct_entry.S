@@ -1,0 +1,112 @@
+/* World switch for direct execution of guest CPL-3 code (bt/direct.c).
+ *
+ * In: bt_direct_enter saves the monitor's callee-saved registers and RSP,
+ * swaps the FPU image to the guest's, loads the guest's data segments
+ * (host LDT selectors, bt/ldt.c) and IRETQs to the guest's CS:EIP / SS:ESP
+ * in a 32-bit code segment: compatibility mode (SDM Vol. 3A 5.2.1, IRET in
+ * IA-32e mode; 6.14.3 for the 64-bit IRET frame).
+ *
+ * Out: only through signals.  bt_direct_sigstub is the handler of every
+ * signal guest code can raise.  When the interrupted CS is an LDT selector
+ * (TI = 1; the monitor itself only runs with the GDT's 0x33), the guest's
+ * FS base is live: it records DS/ES/FS/GS (the kernel does not save them
+ * in a 64-bit signal frame) and puts the host FS base (glibc's TLS) back
+ * before any C runs.  bt_direct_signal (C) saves the guest registers from
+ * the frame and points the frame at bt_direct_exit_tramp on the monitor
+ * stack; rt_sigreturn lands there in 64-bit mode with the guest's FPU
+ * state live, which the trampoline saves before returning from
+ * bt_direct_enter. */
+#include "bt/cpu.h"
+
+/* struct bt_dx_entry (bt.h) */
+#define E_CS 0
+#define E_SS 2
+#define E_DS 4
+#define E_ES 6
+#define E_FS 8
+#define E_GS 10
+#define E_RFLAGS 12
+
+/* offsetof(ucontext_t, uc_mcontext.gregs[REG_CSGSFS]), checked in direct.c */
+#define UC_CSGSFS 184
+
+	.text
+	.globl bt_direct_enter
+	.type bt_direct_enter, @function
+/* void bt_direct_enter(struct bt_cpu *cpu, const struct bt_dx_entry *e) */
+bt_direct_enter:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	push %rdi
+	mov %rsp, bt_dx_host_rsp(%rip)
+	fxsave64 CPU_OFF_FX_HOST(%rdi)
+	fxrstor64 CPU_OFF_FX_GUEST(%rdi)
+	/* the IRETQ frame: SS, RSP, RFLAGS, CS, RIP */
+	movzwl E_SS(%rsi), %eax
+	push %rax
+	mov CPU_OFF_REGS+16(%rdi), %eax
+	push %rax
+	mov E_RFLAGS(%rsi), %eax
+	push %rax
+	movzwl E_CS(%rsi), %eax
+	push %rax
+	mov CPU_OFF_EIP(%rdi), %eax
+	push %rax
+	/* from here the FS base is the guest's: no TLS, no C */
+	movw E_DS(%rsi), %ds
+	movw E_ES(%rsi), %es
+	movw E_FS(%rsi), %fs
+	movw E_GS(%rsi), %gs
+	mov CPU_OFF_REGS+0(%rdi), %eax
+	mov CPU_OFF_REGS+4(%rdi), %ecx
+	mov CPU_OFF_REGS+8(%rdi), %edx
+	mov CPU_OFF_REGS+12(%rdi), %ebx
+	mov CPU_OFF_REGS+20(%rdi), %ebp
+	mov CPU_OFF_REGS+24(%rdi), %esi
+	mov CPU_OFF_REGS+28(%rdi), %edi
+	iretq
+	.size bt_direct_enter, .-bt_direct_enter
+
+	.globl bt_direct_exit_tramp
+	.type bt_direct_exit_tramp, @function
+bt_direct_exit_tramp:
+	xor %eax, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	/* a null selector load may clear the base (Intel): TLS again */
+	mov bt_dx_host_fs(%rip), %rax
+	wrfsbase %rax
+	pop %rdi
+	fxsave64 CPU_OFF_FX_GUEST(%rdi)
+	fxrstor64 CPU_OFF_FX_HOST(%rdi)
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+	.size bt_direct_exit_tramp, .-bt_direct_exit_tramp
+
+	.globl bt_direct_sigstub
+	.type bt_direct_sigstub, @function
+/* void bt_direct_sigstub(int sig, siginfo_t *si, void *uc) */
+bt_direct_sigstub:
+	testb $4, UC_CSGSFS(%rdx)
+	jz 1f
+	mov %ds, bt_dx_seen_sel+0(%rip)
+	mov %es, bt_dx_seen_sel+2(%rip)
+	mov %fs, bt_dx_seen_sel+4(%rip)
+	mov %gs, bt_dx_seen_sel+6(%rip)
+	mov bt_dx_host_fs(%rip), %rax
+	wrfsbase %rax
+1:	jmp bt_direct_signal@PLT
+	.size bt_direct_sigstub, .-bt_direct_sigstub
+
+	.section .note.GNU-stack,"",@progbits
