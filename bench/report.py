@@ -271,6 +271,12 @@ def macro_table(md, meta, reps, name, systems, macros, cells, med, ratio, units,
     if cs:
         md.append("Clocksource (`/sys/devices/system/clocksource/clocksource0/current_clocksource`; "
                   "native: the host's): " + "; ".join(cs) + ".")
+        mixed = [s for s in systems if len(clocksources.get(s, ())) > 1]
+        if mixed:
+            md.append(f"**Mixed clocksources** ({', '.join(mixed)}): boots on different clocksources "
+                      "are not comparable, `linux-clock` least of all.")
+    md.append(f"TSC rate given to the guest kernel (`tsc_early_khz=`, measured on the host): "
+              f"{meta.get('tsc_khz', '?')} kHz.")
     md.append(f"File benchmark natively in {meta.get('native_tmp', '?')}; in the guest in a tmpfs on /tmp.")
     md.append("")
     md.append(f"![Linux macro benchmarks, log scale]({name}-linux.png)")

@@ -101,6 +101,12 @@ host=$(hostname -s 2>/dev/null || hostname)
 day=$(date +%Y-%m-%d)
 stamp=$(date +%Y%m%d-%H%M%S)
 name="$day-$host$([ $quick = 1 ] && echo -quick)"
+# Never overwrite an earlier run's results: the second run of a day is -2.
+if [ -e "$(realpath -m "$out")/$name.md" ]; then
+	i=2
+	while [ -e "$(realpath -m "$out")/$name-$i.md" ]; do i=$((i + 1)); done
+	name="$name-$i"
+fi
 rundir="$build/bench-runs/$stamp"
 mkdir -p "$rundir/raw" "$out" || exit 1
 log() { echo "run.sh: $*" >&2; }
@@ -428,6 +434,17 @@ fi
 # timed here, not by the guest).
 guest_list=""
 for b in "${macros[@]}"; do [ "$b" = linux-boot ] || guest_list+=" ${b#linux-}"; done
+# The guest kernel is told the TSC's rate (tsc_early_khz=, measured here
+# on the host): btvm and QEMU TCG both give the guest the host's TSC rate,
+# and the kernel's own calibration against the PIT fails now and then on
+# a loaded host, which leaves that boot on the PIT clocksource (every
+# clock_gettime a system call) while the next one has the TSC.
+tsc_khz=""
+if [ -n "$MACRO" ] && [ ${#macros[@]} -gt 0 ]; then
+	tsc_khz=$("$MACRO" tsc-khz 2>/dev/null)
+	[[ "$tsc_khz" =~ ^[1-9][0-9]*$ ]] || { log "cannot measure the host's TSC rate; the guest calibrates its own"; tsc_khz=""; }
+fi
+meta tsc_khz "${tsc_khz:-not measured}"
 # Where native runs the file benchmark: a tmpfs, like the guest's /tmp.
 native_tmp=/dev/shm
 [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || native_tmp=${TMPDIR:-/tmp}
@@ -494,7 +511,7 @@ linux_boot() {
 	fi
 	# bench_list=none: the boot alone (run-all.sh then runs no program).
 	csv=${list// /,}
-	cmdline="$(cat "$LGUEST/cmdline") bench_ms=$linux_ms bench_list=${csv:-none}"
+	cmdline="$(cat "$LGUEST/cmdline")${tsc_khz:+ tsc_early_khz=$tsc_khz} bench_ms=$linux_ms bench_list=${csv:-none}"
 	local cmd
 	case "$sys" in
 	btvm-bt | btvm-kvm)
@@ -635,10 +652,10 @@ meta systems "${sys_list[*]}"
 meta benches "${benches[*]}"
 meta macros "${macros[*]}"
 meta linux_ms "$linux_ms"
-meta linux_guest "$(tr '\n' ';' <"$LGUEST/packages" 2>/dev/null) kernel command line: $(cat "$LGUEST/cmdline" 2>/dev/null)"
+meta linux_guest "$(tr '\n' ';' <"$LGUEST/packages" 2>/dev/null) kernel command line: $(cat "$LGUEST/cmdline" 2>/dev/null)${tsc_khz:+ tsc_early_khz=$tsc_khz} bench_ms=$linux_ms bench_list=..."
 meta rundir "$rundir"
 meta command "bench/run.sh${orig_args:+ $orig_args}"
 meta elapsed "$(($(date +%s) - t_start))"
 
 python3 "$ROOT/bench/report.py" --rundir "$rundir" --out "$out" --name "$name" || exit 1
-log "wrote $out/$name.md (+ .dat .png .svg); raw output in $rundir"
+log "wrote $out/$name.md (+ its .dat .png .svg charts; -linux.* for the macro table); raw output in $rundir"

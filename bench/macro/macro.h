@@ -46,6 +46,9 @@ const char *macro_sha256(uint64_t *ns);
 const char *macro_sort(uint64_t *ns);
 const char *macro_file(uint64_t *ns);
 
+/* `macro tsc-khz`: prints the TSC's rate in kHz (tsckhz.c). */
+int macro_tsc_khz(void);
+
 /* The directory macro_file works in (BENCH_TMP, default /tmp). */
 extern const char *macro_tmpdir;
 

@@ -3,6 +3,7 @@
  * column).  See bench/README.md, "Macro benchmarks".
  *
  *   macro [ms=N] [NAME...]      NAME: a benchmark, or all (the default)
+ *   macro tsc-khz               prints the TSC's rate in kHz (for run.sh)
  *
  * Prints "# NAME: what it does" before each benchmark, then either
  * "BENCH NAME VALUE ns/op" (timed), "BENCH NAME VALUE ms" (fixed work) or
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
 
 	if (tmp && *tmp)
 		macro_tmpdir = tmp;
+	if (argc == 2 && strcmp(argv[1], "tsc-khz") == 0)
+		return macro_tsc_khz();
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		char *end;
