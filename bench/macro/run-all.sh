@@ -27,7 +27,16 @@ tmp=${BENCH_TMP:-/tmp}
 if [ -z "${BENCH_TMP:-}" ] && ! grep -q " $tmp tmpfs " /proc/mounts 2>/dev/null; then
 	mount -t tmpfs -o size=64m tmpfs "$tmp" || echo "# run-all: cannot mount a tmpfs on $tmp"
 fi
-echo "# kernel $(uname -r), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo '?')"
+# With the TSC's rate given (tsc_early_khz=) the kernel starts on
+# tsc-early and moves to tsc about a second after the TSC is set up (its
+# refinement work); do not let a benchmark straddle that switch.
+cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+n=0
+while [ "$(cat $cs 2>/dev/null)" = tsc-early ] && [ $n -lt 30 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+echo "# kernel $(uname -r), clocksource $(cat $cs 2>/dev/null || echo '?')"
 [ "$list" = none ] && exit 0    # bench/run.sh times the boot alone
 # shellcheck disable=SC2086 # one argument per benchmark
 BENCH_TMP=$tmp "$bin" ${ms:+ms=$ms} $(echo "$list" | tr ',' ' ')
