@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Turns one bench/run.sh run into results: NAME.md (the table), NAME.dat
+"""Turns one bench/run.sh run into results: NAME.md (the tables), NAME.dat
 (the numbers for gnuplot) and NAME.png / NAME.svg (a grouped bar chart,
-log scale).  Input: the run directory written by run.sh:
+log scale) for the nanobenchmarks, and NAME-linux.{dat,png,svg} for the
+Linux macro benchmarks.  Input: the run directory written by run.sh:
 
   samples.tsv  rep, system, benchmark, ns_per_iter, iters
   fail.tsv     rep, system, benchmark, short, reason   (a run gave no number)
   na.tsv       system, benchmark, short reason, footnote   (never run)
   runs.tsv     rep, system, exit status, wall seconds, benchmarks (one boot)
   meta.txt     key=value facts about the host and the run
+  linux-samples.tsv  rep, system, macro benchmark, value, unit
+  linux-runs.tsv     rep, system, exit status, boot-to-init s, clocksource, list
+(fail.tsv and na.tsv hold the macro benchmarks' rows too, as linux-NAME.)
 """
 import argparse
 import collections
@@ -27,6 +31,24 @@ PAPER = {"syscall": "syscall", "in": "in", "cr3": "(cr8wr: privileged register w
          "callret": "call/ret", "compute": "—", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
 RATIOS = [("bt/native", "btvm-bt", "native"), ("bt/tcg", "btvm-bt", "qemu-tcg"),
           ("bt/kvm", "btvm-bt", "btvm-kvm")]
+MACROS = ["linux-boot", "linux-getpid", "linux-clock", "linux-fork", "linux-pipe",
+          "linux-yield", "linux-pgfault", "linux-sha256", "linux-sort", "linux-file"]
+MACRO_WHAT = {
+    "linux-boot": "boot-to-init: start of the emulator to /init's first line (host clock)",
+    "linux-getpid": "getpid() system call",
+    "linux-clock": "clock_gettime(CLOCK_MONOTONIC)",
+    "linux-fork": "fork + _exit + waitpid",
+    "linux-pipe": "pipe round trip between 2 processes",
+    "linux-yield": "sched_yield round trip between 2 processes",
+    "linux-pgfault": "first write to a fresh anonymous page",
+    "linux-sha256": "SHA-256 of 8 MiB",
+    "linux-sort": "qsort of 512 Ki ints",
+    "linux-file": "16 MiB tmpfs write + read, 4 KiB calls",
+}
+MACRO_RATIOS = [("bt/native", "btvm-bt", "native"), ("tcg/native", "qemu-tcg", "native"),
+                ("bt/tcg", "btvm-bt", "qemu-tcg")]
+COLORS = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-kvm": "#ff7f0e",
+          "qemu-kvm": "#1f77b4", "qemu-tcg": "#2ca02c", "bochs": "#9467bd"}
 
 
 def read_tsv(path, ncols):
@@ -64,11 +86,22 @@ def main():
             meta[k] = v
     systems = [s for s in SYSTEMS if s in meta.get("systems", " ".join(SYSTEMS)).split()]
     benches = [b for b in BENCHES if b in meta.get("benches", " ".join(BENCHES)).split()]
+    macros = [b for b in MACROS if b in meta.get("macros", "").split()]
     reps = int(meta.get("reps", "0"))
 
     samples = collections.defaultdict(list)
     for rep, sysname, b, ns, iters in read_tsv(os.path.join(rd, "samples.tsv"), 5):
         samples[(sysname, b)].append(float(ns))
+    units = {}
+    for rep, sysname, b, v, unit in read_tsv(os.path.join(rd, "linux-samples.tsv"), 5):
+        samples[(sysname, b)].append(float(v))
+        units[b] = unit
+    clocksources = collections.defaultdict(set)
+    boot_status = collections.defaultdict(list)
+    for rep, sysname, rc, init_s, cs, _ in read_tsv(os.path.join(rd, "linux-runs.tsv"), 6):
+        if cs and cs != "?":
+            clocksources[sysname].add(cs)
+        boot_status[sysname].append(rc)
     fails = collections.defaultdict(list)
     for rep, sysname, b, short, why in read_tsv(os.path.join(rd, "fail.tsv"), 5):
         fails[(sysname, b)].append((short, why))
@@ -90,7 +123,7 @@ def main():
 
     med = {}
     cells = {}
-    for b in benches:
+    for b in benches + macros:
         for s in systems:
             v = samples.get((s, b), [])
             if v:
@@ -117,8 +150,74 @@ def main():
     name = a.name
     os.makedirs(a.out, exist_ok=True)
     md = []
-    md.append(f"# btvm nanobenchmarks: {meta.get('date', '')}, {meta.get('host', '')}")
+    title = "btvm nanobenchmarks" + (" and Linux macro benchmarks" if macros else "")
+    if not benches and macros:
+        title = "btvm Linux macro benchmarks"
+    md.append(f"# {title}: {meta.get('date', '')}, {meta.get('host', '')}")
     md.append("")
+    if benches:
+        nano_table(md, meta, reps, name, systems, benches, cells, med, ratio)
+    if macros:
+        macro_table(md, meta, reps, name, systems, macros, cells, med, ratio, units, clocksources,
+                    boot_status)
+    md.append("## Host")
+    md.append("")
+    for k, label in [("cpu", "CPU"), ("cores", "cores"), ("hypervisor", "virtualised"),
+                     ("kernel", "kernel"), ("kvm_probe", "`btvm probe --accel kvm`"),
+                     ("pvm", "PVM"), ("kvm_nested", "nested KVM"), ("qemu", "QEMU"),
+                     ("bochs", "Bochs"), ("gcc", "compiler"), ("btvm", "btvm")]:
+        md.append(f"* {label}: {meta.get(k, '?')}")
+    md.append("")
+    md.append("## Run")
+    md.append("")
+    md.append(f"* command: `{meta.get('command', '')}` ({meta.get('elapsed', '?')} s in all)")
+    md.append(f"* raw output: `{meta.get('rundir', '')}`")
+    wl = []
+    for s in systems:
+        if walls.get(s):
+            st = ",".join(sorted(set(statuses[s])))
+            wl.append(f"{s} {statistics.median(walls[s]):.1f} s ({st})")
+    if wl:
+        md.append("* median wall time of one boot (exit status): " + "; ".join(wl))
+    if benches:
+        md.append("* Adams & Agesen counterparts: " + ", ".join(
+            f"`{b}` = {PAPER[b]}" for b in benches if PAPER[b] != "—"))
+    if macros:
+        md.append(f"* Linux guest: {meta.get('linux_guest', '?')}")
+        ls = []
+        for s in systems:
+            if boot_status.get(s):
+                ls.append(f"{s} {','.join(sorted(set(boot_status[s])))}")
+        if ls:
+            md.append("* exit status of the Linux runs: " + "; ".join(ls))
+    md.append("")
+    if notes:
+        for i, t in enumerate(notes):
+            md.append(f"[^{i + 1}]: {t}")
+        md.append("")
+    with open(os.path.join(a.out, name + ".md"), "w") as f:
+        f.write("\n".join(md).rstrip("\n") + "\n")
+
+    host_day = f"{meta.get('host', '')} {meta.get('date', '')[:10]}"
+    if benches:
+        dat = write_dat(os.path.join(a.out, name + ".dat"), systems, benches, med,
+                        lambda b: b)
+        plot(rd, a.out, name, systems, dat, any(med.get((s, b)) for s in systems for b in benches),
+             f"btvm nanobenchmarks, {host_day}: ns per iteration (median, whiskers min–max)",
+             "ns per iteration (log scale)")
+    if macros:
+        lname = name + "-linux"
+        # Only the columns with a number: most systems cannot boot Linux here.
+        lsys = [s for s in systems if any((s, b) in med for b in macros)]
+        dat = write_dat(os.path.join(a.out, lname + ".dat"), lsys, macros, med,
+                        lambda b: f"{b[len('linux-'):]}({units.get(b, '?')})")
+        plot(rd, a.out, lname, lsys, dat, bool(lsys),
+             f"btvm Linux macro benchmarks, {host_day}: median, whiskers min–max (unit under each group)",
+             "ns/op, ms or s, as labelled (log scale)")
+    print(os.path.join(a.out, name + ".md"))
+
+
+def nano_table(md, meta, reps, name, systems, benches, cells, med, ratio):
     md.append("Nanoseconds per iteration: median [min–max] of "
               f"{reps} run{'s' if reps != 1 else ''} (each run boots the guest once; the systems take turns). "
               f"Each timed loop aims at {meta.get('ms')} ms. What each benchmark does and how to read "
@@ -142,68 +241,78 @@ def main():
         md.append("")
     md.append(f"![nanobenchmarks, log scale]({name}.png)")
     md.append("")
-    md.append("## Host")
-    md.append("")
-    for k, label in [("cpu", "CPU"), ("cores", "cores"), ("hypervisor", "virtualised"),
-                     ("kernel", "kernel"), ("kvm_probe", "`btvm probe --accel kvm`"),
-                     ("pvm", "PVM"), ("kvm_nested", "nested KVM"), ("qemu", "QEMU"),
-                     ("bochs", "Bochs"), ("gcc", "compiler"), ("btvm", "btvm")]:
-        md.append(f"* {label}: {meta.get(k, '?')}")
-    md.append("")
-    md.append("## Run")
-    md.append("")
-    md.append(f"* command: `{meta.get('command', '')}` ({meta.get('elapsed', '?')} s in all)")
-    md.append(f"* raw output: `{meta.get('rundir', '')}`")
-    wl = []
-    for s in systems:
-        if walls.get(s):
-            st = ",".join(sorted(set(statuses[s])))
-            wl.append(f"{s} {statistics.median(walls[s]):.1f} s ({st})")
-    if wl:
-        md.append("* median wall time of one boot (exit status): " + "; ".join(wl))
-    md.append("* Adams & Agesen counterparts: " + ", ".join(
-        f"`{b}` = {PAPER[b]}" for b in benches if PAPER[b] != "—"))
-    md.append("")
-    if notes:
-        for i, t in enumerate(notes):
-            md.append(f"[^{i + 1}]: {t}")
-        md.append("")
-    with open(os.path.join(a.out, name + ".md"), "w") as f:
-        f.write("\n".join(md).rstrip("\n") + "\n")
 
-    # gnuplot data: benchmark, then median/min/max per system ("?" = none)
-    dat = os.path.join(a.out, name + ".dat")
-    with open(dat, "w") as f:
+
+def macro_table(md, meta, reps, name, systems, macros, cells, med, ratio, units, clocksources,
+                boot_status):
+    md.append("## Linux guest: macro benchmarks")
+    md.append("")
+    md.append("Debian's 686 kernel with a busybox initrd (`guests/debian/make-guest.sh`), running the "
+              "static i386 programs of `bench/macro` under each system, and the same binaries run "
+              "natively on the host. Median [min–max] of "
+              f"{reps} run{'s' if reps != 1 else ''} (one boot each; the systems take turns); "
+              f"each timed loop aims at {meta.get('linux_ms')} ms of the guest's clock. `ns/op`: per "
+              "operation; `ms`: a fixed amount of work in all; `s`: boot-to-init on the host's clock. "
+              "Lower is better. What each one does: [bench/README.md](../README.md#macro-benchmarks).")
+    md.append("")
+    head = ["benchmark", "what", "unit"] + systems + [r[0] for r in MACRO_RATIOS]
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + "|".join(["---", "---", "---"] + ["---:"] * (len(head) - 3)) + "|")
+    for b in macros:
+        row = [f"`{b}`", MACRO_WHAT[b], units.get(b, "s" if b == "linux-boot" else "?")]
+        row += [cells[(s, b)] for s in systems]
+        row += [ratio(b, num, den) for _, num, den in MACRO_RATIOS]
+        md.append("| " + " | ".join(row) + " |")
+    md.append("")
+    md.append("Ratios are of medians (\u201c—\u201d where a side has no number). Guest time is "
+              "CLOCK_MONOTONIC inside the guest, which each system keeps on the host's time its own "
+              "way (see bench/README.md).")
+    cs = [f"{s} {', '.join(sorted(clocksources[s]))}" for s in systems if clocksources.get(s)]
+    if cs:
+        md.append("Clocksource (`/sys/devices/system/clocksource/clocksource0/current_clocksource`; "
+                  "native: the host's): " + "; ".join(cs) + ".")
+        mixed = [s for s in systems if len(clocksources.get(s, ())) > 1]
+        if mixed:
+            md.append(f"**Mixed clocksources** ({', '.join(mixed)}): boots on different clocksources "
+                      "are not comparable, `linux-clock` least of all.")
+    md.append(f"TSC rate given to the guest kernel (`tsc_early_khz=`, measured on the host): "
+              f"{meta.get('tsc_khz', '?')} kHz.")
+    md.append(f"File benchmark natively in {meta.get('native_tmp', '?')}; in the guest in a tmpfs on /tmp.")
+    md.append("")
+    md.append(f"![Linux macro benchmarks, log scale]({name}-linux.png)")
+    md.append("")
+
+
+def write_dat(path, systems, rows, med, label):
+    """gnuplot data: a label, then median/min/max per system ("?" = none)."""
+    with open(path, "w") as f:
         f.write("# benchmark " + " ".join(f"{s}_med {s}_min {s}_max" for s in systems) + "\n")
-        for b in benches:
+        for b in rows:
             cols = []
             for s in systems:
                 if (s, b) in med:
                     cols += [f"{x:.2f}" for x in med[(s, b)]]
                 else:
                     cols += ["?", "?", "?"]
-            f.write(b + " " + " ".join(cols) + "\n")
-    plot(rd, a.out, name, systems, dat, meta, any(med.get((s, b)) for s in systems for b in benches))
-    print(os.path.join(a.out, name + ".md"))
+            f.write(label(b) + " " + " ".join(cols) + "\n")
+    return path
 
 
-def plot(rundir, outdir, name, systems, dat, meta, have_data):
+def plot(rundir, outdir, name, systems, dat, have_data, title, ylabel):
     if not shutil.which("gnuplot"):
         print("report: gnuplot not installed (scripts/setup-bench.sh): no chart", file=sys.stderr)
         return
     if not have_data:
         print("report: no numbers to plot", file=sys.stderr)
         return
-    colors = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-kvm": "#ff7f0e",
-              "qemu-kvm": "#1f77b4", "qemu-tcg": "#2ca02c", "bochs": "#9467bd"}
     plots = []
     for i, s in enumerate(systems):
         c = 2 + 3 * i
         src = "'" + dat + "'" if i == 0 else "''"
         xt = ":xtic(1)" if i == 0 else ""
-        plots.append(f"{src} using {c}:{c + 1}:{c + 2}{xt} title '{s}' lc rgb '{colors[s]}'")
+        plots.append(f"{src} using {c}:{c + 1}:{c + 2}{xt} title '{s}' lc rgb '{COLORS[s]}'")
     common = f"""
-set title "btvm nanobenchmarks, {meta.get('host', '')} {meta.get('date', '')[:10]}: ns per iteration (median, whiskers min–max)"
+set title "{title}"
 set datafile missing '?'
 set style data histogram
 set style histogram errorbars gap 2 lw 1
@@ -212,7 +321,7 @@ set boxwidth 0.9
 set logscale y
 set yrange [1:*]
 set format y '10^{{%L}}'
-set ylabel 'ns per iteration (log scale)'
+set ylabel '{ylabel}'
 set grid ytics mytics
 set key outside right top vertical
 set xtics nomirror

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Runs the nanobenchmarks on every system side by side and writes
-# bench/results/<date>-<host>[-quick].{md,dat,png,svg}.  See bench/README.md.
+# Runs the nanobenchmarks and the Linux macro benchmarks on every system
+# side by side and writes bench/results/<date>-<host>[-quick].{md,dat,png,svg}
+# (+ -linux.{dat,png,svg} for the macro table).  See bench/README.md.
 #
 #   bench/run.sh [--quick] [--only NAME[,NAME...]] [--systems S[,S...]]
 #                [--reps N] [--ms N] [--build DIR] [--out DIR]
 #
-#   --quick     3 repetitions, 20 ms per timed run (default: 5 and 100 ms)
-#   --only      only these benchmarks (default: all)
+#   --quick     3 repetitions, 20 ms per timed run (default: 5 and 100 ms);
+#               Linux guest: 50 ms per timed loop (default: 200 ms)
+#   --only      only these benchmarks (default: all): nanobenchmark names,
+#               linux-* macro names, or the groups nano and linux
 #   --systems   only these columns (default: native,btvm-bt,btvm-kvm,
 #               qemu-kvm,qemu-tcg,bochs)
 #   --reps N    repetitions (each one boots every system once, in turn)
-#   --ms N      target time of each timed run, in the guest's clock
+#   --ms N      target time of each nanobenchmark run, in the guest's clock
+#   --linux-ms N  target time of each timed loop in the Linux guest
 #   --build DIR btvm's CMake build directory (default: build); built here
 #   --out DIR   where the results go (default: bench/results)
 #
 # Needs what scripts/setup.sh and scripts/setup-bench.sh install; a system
 # whose tools are missing gets a column of "n/a" that says why.  The raw
-# output of every run is kept in DIR/bench-runs/<stamp>/.
+# output of every run is kept in DIR/bench-runs/<stamp>/.  The Linux guest
+# (guests/debian/make-guest.sh, cached in DIR/bench/linux-guest) needs
+# Debian's package registry the first time.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,9 +33,13 @@ ALL_SYSTEMS=(native btvm-bt btvm-kvm qemu-kvm qemu-tcg bochs)
 declare -A NEEDS=([syscall]=iret [in]=none [cr3]=paging [ptemod]=paging [pgfault]="iret,paging"
 	[divzero]=iret [callret]=none [compute]=none [clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
 NATIVE_OK=" syscall callret compute pushfpopf "
+# The macro benchmarks: the Linux guest's boot-to-init time (measured
+# here) and the programs of bench/macro, run by bench/macro/run-all.sh.
+MACROS=(linux-boot linux-getpid linux-clock linux-fork linux-pipe linux-yield linux-pgfault
+	linux-sha256 linux-sort linux-file)
 
 orig_args="$*"
-quick=0 reps="" ms="" only="" systems="" build="$ROOT/build" out="$ROOT/bench/results"
+quick=0 reps="" ms="" linux_ms="" only="" systems="" build="$ROOT/build" out="$ROOT/bench/results"
 usage() {       # usage [STATUS]: the header comment; on stderr unless STATUS is 0
 	if [ "${1:-2}" = 0 ]; then
 		sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
@@ -45,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--systems) systems="${2:-}"; shift 2 || usage ;;
 	--reps) reps="${2:-}"; shift 2 || usage ;;
 	--ms) ms="${2:-}"; shift 2 || usage ;;
+	--linux-ms) linux_ms="${2:-}"; shift 2 || usage ;;
 	--build) build="${2:-}"; shift 2 || usage ;;
 	--out) out="${2:-}"; shift 2 || usage ;;
 	-h | --help) usage 0 ;;
@@ -53,16 +64,28 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$reps" ] || reps=$((quick ? 3 : 5))
 [ -n "$ms" ] || ms=$((quick ? 20 : 100))
-[[ "$reps" =~ ^[1-9][0-9]*$ && "$ms" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --reps and --ms take a positive number" >&2; exit 2; }
+[ -n "$linux_ms" ] || linux_ms=$((quick ? 50 : 200))
+[[ "$reps" =~ ^[1-9][0-9]*$ && "$ms" =~ ^[1-9][0-9]*$ && "$linux_ms" =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "run.sh: --reps, --ms and --linux-ms take a positive number" >&2; exit 2; }
 build=$(realpath -m "$build")
 out=$(realpath -m "$out")
 
-benches=("${BENCHES[@]}")
+benches=("${BENCHES[@]}") macros=("${MACROS[@]}")
 if [ -n "$only" ]; then
-	benches=()
+	benches=() macros=()
 	for b in ${only//,/ }; do
-		[ -n "${NEEDS[$b]:-}" ] || { echo "run.sh: unknown benchmark '$b' (one of: ${BENCHES[*]})" >&2; exit 2; }
-		benches+=("$b")
+		if [ "$b" = nano ]; then
+			benches+=("${BENCHES[@]}")
+		elif [ "$b" = linux ]; then
+			macros+=("${MACROS[@]}")
+		elif [ -n "${NEEDS[$b]:-}" ]; then
+			benches+=("$b")
+		elif [[ " ${MACROS[*]} " == *" $b "* ]]; then
+			macros+=("$b")
+		else
+			echo "run.sh: unknown benchmark '$b' (one of: ${BENCHES[*]} ${MACROS[*]}, or nano, linux)" >&2
+			exit 2
+		fi
 	done
 fi
 sys_list=("${ALL_SYSTEMS[@]}")
@@ -78,6 +101,12 @@ host=$(hostname -s 2>/dev/null || hostname)
 day=$(date +%Y-%m-%d)
 stamp=$(date +%Y%m%d-%H%M%S)
 name="$day-$host$([ $quick = 1 ] && echo -quick)"
+# Never overwrite an earlier run's results: the second run of a day is -2.
+if [ -e "$(realpath -m "$out")/$name.md" ]; then
+	i=2
+	while [ -e "$(realpath -m "$out")/$name-$i.md" ]; do i=$((i + 1)); done
+	name="$name-$i"
+fi
 rundir="$build/bench-runs/$stamp"
 mkdir -p "$rundir/raw" "$out" || exit 1
 log() { echo "run.sh: $*" >&2; }
@@ -86,7 +115,7 @@ t_start=$(date +%s)
 # ---------------------------------------------------------------- build
 # btvm from the main project; the benchmark binaries from the main project
 # when it has add_subdirectory(bench), else from bench/ on its own.
-BTVM="" NANO="" NATIVE=""
+BTVM="" NANO="" NATIVE="" MACRO=""
 btvm_why=""
 log "building in $build"
 if cmake -S "$ROOT" -B "$build" >"$rundir/cmake-configure.log" 2>&1; then
@@ -100,14 +129,15 @@ else
 fi
 if [ -d "$build/bench/CMakeFiles" ]; then
 	benchbuild="$build/bench"
-	cmake --build "$build" --target bench-nano bench-native >"$rundir/cmake-bench.log" 2>&1
+	cmake --build "$build" --target bench-nano bench-native bench-macro >"$rundir/cmake-bench.log" 2>&1
 else
 	benchbuild="$build/bench-standalone"
 	{ cmake -S "$ROOT/bench" -B "$benchbuild" && cmake --build "$benchbuild"; } >"$rundir/cmake-bench.log" 2>&1
 fi
 [ -f "$benchbuild/nano.elf" ] && NANO="$benchbuild/nano.elf"
 [ -x "$benchbuild/native-i386" ] && NATIVE="$benchbuild/native-i386"
-if [ -z "$NANO" ]; then
+[ -x "$benchbuild/macro-i386" ] && MACRO="$benchbuild/macro-i386"
+if [ -z "$NANO" ] && [ ${#benches[@]} -gt 0 ]; then
 	log "the benchmark kernel did not build; see $rundir/cmake-bench.log"
 	tail -20 "$rundir/cmake-bench.log" >&2
 	exit 1
@@ -159,6 +189,7 @@ bochs_missing() {
 }
 
 for sys in "${sys_list[@]}"; do
+	[ ${#benches[@]} -gt 0 ] || break
 	case "$sys" in
 	native)
 		list=""
@@ -371,6 +402,200 @@ run_system() {
 	done
 }
 
+# ---------------------------------------------------------------- the Linux guest
+# One guest for the macro benchmarks: Debian's 686 kernel and a busybox
+# initrd with bench/macro/run-all.sh as its workload and macro-i386 as
+# /bin/macro, built (and cached: make-guest.sh leaves an up-to-date OUTDIR
+# alone) in the build directory.  It runs under each system that can boot
+# Linux; native runs the same run-all.sh and program on the host.
+LGUEST="$benchbuild/linux-guest"
+LSAMPLES="$rundir/linux-samples.tsv" LRUNS="$rundir/linux-runs.tsv"
+: >"$LSAMPLES"; : >"$LRUNS"
+declare -A LRUNLIST  # system -> macro benchmarks it runs (without linux-boot)
+declare -A LDEAD     # system -> why the guest is not booted again
+lna_all() { for b in "${macros[@]}"; do na "$1" "$b" "$2" "$3"; done; }
+guest_why=""
+if [ ${#macros[@]} -gt 0 ]; then
+	if [ -z "$MACRO" ]; then
+		guest_why="bench/macro did not build (gcc -m32 -static; gcc-multilib): see $rundir/cmake-bench.log"
+	else
+		log "building the Linux guest in $LGUEST"
+		bash "$ROOT/guests/debian/make-guest.sh" --workload "$ROOT/bench/macro/run-all.sh" \
+			--add "$MACRO:/bin/macro" "$LGUEST" >"$rundir/make-guest.log" 2>&1
+		case $? in
+		0) ;;
+		3) guest_why="guests/debian/make-guest.sh cannot reach Debian's package registry: $(tail -1 "$rundir/make-guest.log")" ;;
+		*) guest_why="guests/debian/make-guest.sh failed: $(tail -1 "$rundir/make-guest.log")" ;;
+		esac
+	fi
+	[ -n "$guest_why" ] && log "no Linux guest: $guest_why"
+fi
+# The guest's programs, as bench/macro/macro takes them (linux-boot is
+# timed here, not by the guest).
+guest_list=""
+for b in "${macros[@]}"; do [ "$b" = linux-boot ] || guest_list+=" ${b#linux-}"; done
+# The guest kernel is told the TSC's rate (tsc_early_khz=, measured here
+# on the host): btvm and QEMU TCG both give the guest the host's TSC rate,
+# and the kernel's own calibration against the PIT fails now and then on
+# a loaded host, which leaves that boot on the PIT clocksource (every
+# clock_gettime a system call) while the next one has the TSC.
+tsc_khz=""
+if [ -n "$MACRO" ] && [ ${#macros[@]} -gt 0 ]; then
+	tsc_khz=$("$MACRO" tsc-khz 2>/dev/null)
+	[[ "$tsc_khz" =~ ^[1-9][0-9]*$ ]] || { log "cannot measure the host's TSC rate; the guest calibrates its own"; tsc_khz=""; }
+fi
+meta tsc_khz "${tsc_khz:-not measured}"
+# Where native runs the file benchmark: a tmpfs, like the guest's /tmp.
+native_tmp=/dev/shm
+[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || native_tmp=${TMPDIR:-/tmp}
+meta native_tmp "$native_tmp ($(stat -f -c %T "$native_tmp" 2>/dev/null))"
+
+for sys in "${sys_list[@]}"; do
+	[ ${#macros[@]} -gt 0 ] || break
+	LRUNLIST[$sys]=""
+	if [ -n "$guest_why" ] && [ "$sys" != native ]; then
+		lna_all "$sys" "no guest" "linux: $guest_why"; continue
+	fi
+	case "$sys" in
+	native)
+		[[ " ${macros[*]} " == *" linux-boot "* ]] &&
+			na native linux-boot "no boot" "native: the programs run as host processes; nothing boots"
+		if [ -z "$MACRO" ]; then
+			lna_all native "not built" "native: $guest_why"
+		else
+			LRUNLIST[native]=$guest_list
+		fi ;;
+	btvm-bt | qemu-tcg)
+		case "$sys" in
+		btvm-bt) [ -n "$BTVM" ] || { lna_all btvm-bt "not built" "btvm-bt: $btvm_why"; continue; } ;;
+		qemu-tcg) command -v qemu-system-i386 >/dev/null ||
+			{ lna_all qemu-tcg "no QEMU" "qemu-tcg: qemu-system-i386 is not installed (scripts/setup.sh)"; continue; } ;;
+		esac
+		LRUNLIST[$sys]=" boot$guest_list" ;;
+	btvm-kvm | qemu-kvm)
+		# Linux turns on paging and returns from interrupts with IRET.
+		if [ -z "$BTVM" ]; then
+			lna_all "$sys" "not built" "$sys: $btvm_why"
+		elif [ "$sys" = qemu-kvm ] && ! command -v qemu-system-i386 >/dev/null; then
+			lna_all qemu-kvm "no QEMU" "qemu-kvm: qemu-system-i386 is not installed (scripts/setup.sh)"
+		else
+			case "${PROBE_RC[iret,paging]}" in
+			0) LRUNLIST[$sys]=" boot$guest_list" ;;
+			3) lna_all "$sys" "needs iret,paging" "$sys: the Linux guest needs 32-bit paging and IRET, which the host's KVM cannot run. \`btvm probe --accel kvm\`: ${PROBE_LINE[iret,paging]}" ;;
+			*) lna_all "$sys" "no KVM" "$sys: no usable KVM here (btvm probe status ${PROBE_RC[iret,paging]}): ${PROBE_LINE[iret,paging]}" ;;
+			esac
+		fi ;;
+	bochs)
+		lna_all bochs "not set up" "bochs: Debian's Bochs starts only from its BIOS, so a Linux bzImage and initrd would need a bootloader image (GRUB with linux/initrd lines on a CD or disk); run.sh builds one only for the multiboot nano.elf, not for Linux" ;;
+	esac
+done
+
+linux_timeout() { echo $((quick ? 180 : 300)); }
+
+# linux_boot SYSTEM LIST OUT ERR: one run of the macro benchmarks in LIST
+# (guest program names, "boot" first when the boot is timed): the guest
+# booted under SYSTEM, or run-all.sh on the host for native.  Console in
+# OUT (\r stripped), the emulator's messages in ERR.  Sets boot_rc and
+# init_s (seconds from starting the emulator until /init's marker line
+# appeared on the console, as tests/linux/run-linux.sh measures it).
+linux_boot() {
+	local sys=$1 list=${2# boot} o=$3 e=$4 to start at="" cmdline csv l
+	to=$(linux_timeout)
+	list=${list# }
+	init_s=""
+	if [ "$sys" = native ]; then
+		MACRO_BIN="$MACRO" BENCH_MS="$linux_ms" BENCH_LIST="${list// /,}" BENCH_TMP="$native_tmp" \
+			timeout "$to" sh "$ROOT/bench/macro/run-all.sh" >"$o" 2>"$e" </dev/null
+		boot_rc=$?
+		return
+	fi
+	# bench_list=none: the boot alone (run-all.sh then runs no program).
+	csv=${list// /,}
+	cmdline="$(cat "$LGUEST/cmdline")${tsc_khz:+ tsc_early_khz=$tsc_khz} bench_ms=$linux_ms bench_list=${csv:-none}"
+	local cmd
+	case "$sys" in
+	btvm-bt | btvm-kvm)
+		cmd=(timeout $((to + 15)) "$BTVM" run --accel "${sys#btvm-}" --mem 256M --initrd "$LGUEST/initrd.gz"
+			--append "$cmdline" --serial stdio --timeout "$to" "$LGUEST/vmlinuz") ;;
+	qemu-tcg | qemu-kvm)
+		# tests/linux/run-linux.sh's command line: no PCI, ACPI or IOAPIC,
+		# and a pentium3 trimmed towards btvm's CPUID model.
+		cmd=(timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -M isapc
+			-cpu pentium3,-apic,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush,-pae -m 256
+			-kernel "$LGUEST/vmlinuz" -initrd "$LGUEST/initrd.gz" -append "$cmdline"
+			-display none -serial stdio -nodefaults -no-reboot) ;;
+	esac
+	: >"$o.raw"
+	start=$EPOCHREALTIME
+	{
+		"${cmd[@]}" </dev/null 2>"$e"
+		echo $? >"$o.rc"
+	} | while IFS= read -r l || [ -n "$l" ]; do
+		printf '%s\n' "$l" >>"$o.raw"
+		if [ ! -e "$o.init" ] && [[ $l == *"btvm-guest: init started"* ]]; then
+			echo "$EPOCHREALTIME" >"$o.init"
+		fi
+	done
+	boot_rc=$(cat "$o.rc" 2>/dev/null || echo "?")
+	[ -e "$o.init" ] && at=$(cat "$o.init") && init_s=$(awk -v a="$start" -v b="$at" 'BEGIN { printf "%.3f", b - a }')
+	tr -d '\r' <"$o.raw" >"$o"
+	rm -f "$o.raw" "$o.rc" "$o.init"
+}
+
+# run_linux SYSTEM REP: runs SYSTEM's macro benchmarks and records them;
+# like run_system, a run that ends inside a benchmark marks it and boots
+# again for the ones after it.
+run_linux() {
+	local sys=$1 rep=$2 list=${LRUNLIST[$1]} boot_no=0 o e b line last rest crashed cs body val unit
+	while [ -n "$list" ]; do
+		boot_no=$((boot_no + 1))
+		o="$rundir/raw/$rep-$sys.linux$boot_no.out" e="$rundir/raw/$rep-$sys.linux$boot_no.err"
+		linux_boot "$sys" "$list" "$o" "$e"
+		# The guest's (or host's) clocksource, from run-all.sh's first line.
+		cs=$(sed -n -E 's/^# kernel .*, clocksource (.*)$/\1/p' "$o" | head -1)
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$sys" "$boot_rc" "${init_s:-}" "${cs:-?}" "$list" >>"$LRUNS"
+		if [[ " $list " == *" boot "* ]]; then
+			if [ -n "$init_s" ]; then
+				printf '%s\t%s\tlinux-boot\t%s\ts\n' "$rep" "$sys" "$init_s" >>"$LSAMPLES"
+			else
+				fail "$rep" "$sys" linux-boot "$(ended "$boot_rc")" "the /init marker never appeared: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+			fi
+		fi
+		# The workload's lines (the guest's, between /init's markers).
+		if [ "$sys" = native ]; then
+			body=$(cat "$o")
+		else
+			body=$(awk '/^=== btvm-workload end/ { exit } in_wl { print } /^=== btvm-workload begin ===$/ { in_wl = 1 }' "$o")
+		fi
+		if [ -n "${list// /}" ] && [ "${list// /}" != boot ] && ! grep -q '^# btvm macro benchmarks' <<<"$body"; then
+			LDEAD[$sys]="the benchmarks never started: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+		fi
+		last=$(grep -E '^# [a-z0-9]+: ' <<<"$body" | tail -1 | sed -E 's/^# ([a-z0-9]+):.*/\1/')
+		rest="" crashed=0
+		for b in $list; do
+			[ "$b" = boot ] && continue
+			line=$(grep -E "^BENCH $b [0-9.]+ [a-z/]+\$" <<<"$body" | tail -1)
+			if [ -n "$line" ]; then
+				read -r _ _ val unit <<<"$line"
+				printf '%s\t%s\tlinux-%s\t%s\t%s\n' "$rep" "$sys" "$b" "$val" "$unit" >>"$LSAMPLES"
+			elif line=$(grep -E "^BENCH-FAIL $b " <<<"$body" | tail -1) && [ -n "$line" ]; then
+				fail "$rep" "$sys" "linux-$b" "check failed" "the program's check failed: ${line#"BENCH-FAIL $b "}"
+			elif [ -z "$last" ]; then
+				fail "$rep" "$sys" "linux-$b" "$(ended "$boot_rc")" "the run ended before the first benchmark: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+			elif [ "$b" = "$last" ]; then
+				fail "$rep" "$sys" "linux-$b" "$(ended "$boot_rc")" "the run ended in this benchmark: exit status $boot_rc$(last_words "$sys" "$o" "$e")"
+				crashed=1
+			elif [ $crashed = 1 ]; then
+				rest+=" $b"
+			else
+				fail "$rep" "$sys" "linux-$b" "no result" "no result line (exit status $boot_rc)"
+			fi
+		done
+		list=$rest
+		[ -z "${LDEAD[$sys]:-}" ] || break
+	done
+}
+
 # ---------------------------------------------------------------- go
 if [[ " ${sys_list[*]} " == *" bochs "* && -n "${RUNLIST[bochs]:-}" ]]; then
 	if ! bochs_prepare || ! bochs_image "${RUNLIST[bochs]}"; then
@@ -387,6 +612,15 @@ for ((rep = 1; rep <= reps; rep++)); do
 		fi
 		log "rep $rep/$reps: $sys:${RUNLIST[$sys]}"
 		run_system "$sys" "$rep"
+	done
+	for sys in "${sys_list[@]}"; do
+		[ -n "${LRUNLIST[$sys]:-}" ] || continue
+		if [ -n "${LDEAD[$sys]:-}" ]; then
+			for b in ${LRUNLIST[$sys]}; do fail "$rep" "$sys" "linux-$b" "not run" "${LDEAD[$sys]}"; done
+			continue
+		fi
+		log "rep $rep/$reps: $sys linux:${LRUNLIST[$sys]}"
+		run_linux "$sys" "$rep"
 	done
 done
 
@@ -416,9 +650,12 @@ meta ms "$ms"
 meta quick "$quick"
 meta systems "${sys_list[*]}"
 meta benches "${benches[*]}"
+meta macros "${macros[*]}"
+meta linux_ms "$linux_ms"
+meta linux_guest "$(tr '\n' ';' <"$LGUEST/packages" 2>/dev/null) kernel command line: $(cat "$LGUEST/cmdline" 2>/dev/null)${tsc_khz:+ tsc_early_khz=$tsc_khz} bench_ms=$linux_ms bench_list=..."
 meta rundir "$rundir"
 meta command "bench/run.sh${orig_args:+ $orig_args}"
 meta elapsed "$(($(date +%s) - t_start))"
 
 python3 "$ROOT/bench/report.py" --rundir "$rundir" --out "$out" --name "$name" || exit 1
-log "wrote $out/$name.md (+ .dat .png .svg); raw output in $rundir"
+log "wrote $out/$name.md (+ its .dat .png .svg charts; -linux.* for the macro table); raw output in $rundir"
