@@ -298,6 +298,16 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	return 0;
 }
 
+/* After C ran part of the guest (a translation that faulted on the fetch,
+ * an MMIO step): the exception it raised, if any, goes through the IDT. */
+static void deliver_if_exception(struct bt *bt)
+{
+	if (bt->exit == BX_EXCEPTION) {
+		bt->st.exceptions++;
+		bt_deliver_pending(bt);
+	}
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -372,16 +382,12 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			/* the instruction at EIP touched MMIO: run it in C */
 			bt->mmio_step = false;
 			prev_stub = NULL;
-			if (bt_mmio_step(bt) && bt->exit != BX_DISPATCH) {
-				if (bt->exit == BX_EXCEPTION) {
-					bt->st.exceptions++;
-					bt_deliver_pending(bt);
-					if (bt->exit == BX_SHUTDOWN)
-						goto shutdown;
-				}
-				if (bt->exit == BX_ERROR)
-					goto error;
-			}
+			if (bt_mmio_step(bt))
+				deliver_if_exception(bt);
+			if (bt->exit == BX_SHUTDOWN)
+				goto shutdown;
+			if (bt->exit == BX_ERROR)
+				goto error;
 			continue;
 		}
 		/* --user-exec direct (bt/direct.c): CPL-3 code on the CPU unless
@@ -408,12 +414,9 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			bt->st.translate_ns += mono_ns() - t0;
 			if (!b) {
 				prev_stub = NULL;
-				if (bt->exit == BX_EXCEPTION) {
-					bt->st.exceptions++;
-					bt_deliver_pending(bt);
-					if (bt->exit == BX_SHUTDOWN)
-						goto shutdown;
-				}
+				deliver_if_exception(bt);
+				if (bt->exit == BX_SHUTDOWN)
+					goto shutdown;
 				if (bt->exit == BX_ERROR)
 					goto error;
 				continue;
@@ -477,8 +480,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			ex->kind = VCPU_EXIT_HLT;
 			goto out;
 		case BX_EXCEPTION:
-			bt->st.exceptions++;
-			bt_deliver_pending(bt);
+			deliver_if_exception(bt);
 			if (bt->exit == BX_SHUTDOWN)
 				goto shutdown;
 			if (bt->exit == BX_ERROR)

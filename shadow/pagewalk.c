@@ -61,6 +61,24 @@ static bool entry_update(void *p, uint32_t old, uint32_t nv)
 
 enum walk_status { WALK_DONE, WALK_RETRY };
 
+
+/* SDM 4.6: the rights of the entries used, combined ("both" = the AND of
+ * the PDE and the final entry; U/S and R/W are the same bits in 32-bit and
+ * PAE entries), the flags the result reports, and whether the access is
+ * allowed; when not, the #PF error code for a protection fault. */
+static bool rights(const struct pw_request *rq, uint64_t both, uint64_t final, bool write, uint32_t acc,
+		   struct pw_result *out)
+{
+	out->user_ok = both & PW_E_US;
+	out->writable = (both & PW_E_RW) || (!rq->user && !(rq->cr0 & CR0_WP));
+	out->global = (rq->cr4 & CR4_PGE) && (final & PW_E_G);
+	out->dirty = final & PW_E_D;
+	bool allowed = (rq->user ? out->user_ok : true) && !(write && !out->writable);
+	if (!allowed)
+		out->error_code = PW_PF_P | acc;
+	return allowed;
+}
+
 static enum walk_status walk_once(const struct phys_mem *mem, const struct pw_request *rq,
 				  struct pw_result *out)
 {
@@ -116,20 +134,8 @@ static enum walk_status walk_once(const struct phys_mem *mem, const struct pw_re
 
 	/* SDM 4.6: rights combined over every entry used (for a 4 MiB page
 	 * the PDE is the only one: final == pde). */
-	const uint32_t both = pde & final;
-	const bool rw = both & PW_E_RW;
-	out->user_ok = both & PW_E_US;
-	out->writable = rw || (!rq->user && !(rq->cr0 & CR0_WP));
-	out->global = (rq->cr4 & CR4_PGE) && (final & PW_E_G);
-	out->dirty = final & PW_E_D;
-
-	bool allowed = rq->user ? out->user_ok : true;
-	if (write && !out->writable)
-		allowed = false;
-	if (!allowed) {
-		out->error_code = PW_PF_P | acc;
+	if (!rights(rq, pde & final, final, write, acc, out))
 		return WALK_DONE;
-	}
 
 	/* SDM 4.8: A in every entry used, D in the final entry on a write,
 	 * only now that the access is allowed. */
@@ -278,19 +284,8 @@ static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct p
 
 	/* SDM 4.6: rights combined over the PDE and the PTE (PDPTEs carry
 	 * no R/W or U/S in PAE paging); no XD, so a fetch is a read. */
-	const uint64_t both = pde & final;
-	out->user_ok = both & PW_E_US;
-	out->writable = (both & PW_E_RW) || (!rq->user && !(rq->cr0 & CR0_WP));
-	out->global = (rq->cr4 & CR4_PGE) && (final & PW_E_G);
-	out->dirty = final & PW_E_D;
-
-	bool allowed = rq->user ? out->user_ok : true;
-	if (write && !out->writable)
-		allowed = false;
-	if (!allowed) {
-		out->error_code = PW_PF_P | acc;
+	if (!rights(rq, pde & final, final, write, acc, out))
 		return WALK_DONE;
-	}
 
 	/* SDM 4.8: A in the PDE and PTE (a PDPTE has none), D in the final
 	 * entry on a write; only once the access is allowed, as for 32-bit. */
