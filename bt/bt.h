@@ -85,6 +85,7 @@ void bt_views_reset(struct bt *bt, bool paging);
 void bt_views_unmap_page(struct bt *bt, uint32_t lin);
 void bt_views_flush_nonglobal(struct bt *bt);  /* CR3 load with CR4.PGE */
 void bt_tlb_flush(struct bt *bt);              /* exceptions.c */
+void bt_code_written(struct bt *bt, uint32_t pa); /* exceptions.c: C wrote guest RAM at pa */
 void bt_views_protect_code(struct bt *bt, uint64_t pa);
 bool bt_views_unprotect(struct bt *bt, uint64_t pa);
 void bt_select_view(struct bt *bt);  /* GS base for the current CPL */

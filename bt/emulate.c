@@ -280,8 +280,8 @@ static bool str_access(struct bt *bt, struct str_page *sp, uint32_t lin, void *b
 			sp->valid = false; /* MMIO (or the end of RAM): the general path */
 			return write ? bt_write(bt, lin, buf, size) : bt_read(bt, lin, buf, size);
 		}
-		if (write && bt_views_unprotect(bt, pa))
-			bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, pa >> 12);
+		if (write)
+			bt_code_written(bt, pa);
 		sp->lpn = lin >> 12;
 		sp->host = pm->base + (pa & ~0xfffu);
 		sp->valid = true;

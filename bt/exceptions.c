@@ -32,6 +32,14 @@ void bt_unsupported(struct bt *bt, const char *fmt, ...)
  * delivery): identity with paging off, otherwise a walk of the guest
  * tables that sets A/D as the CPU would.  On a translation fault raises
  * #PF (CR2 = lin) and returns false; a table outside RAM is an error. */
+/* A write from C (a pushed frame, a string instruction) to a frame with
+ * translations drops them, as a guest write through the view would. */
+void bt_code_written(struct bt *bt, uint32_t pa)
+{
+	if (bt_views_unprotect(bt, pa))
+		bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, pa >> 12);
+}
+
 void bt_tlb_flush(struct bt *bt)
 {
 	for (unsigned i = 0; i < BT_TLB_SIZE; i++)
@@ -58,9 +66,7 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 		*pa = r.pa;
 		/* a later write may use the entry only once one was allowed
 		 * (and the walk set D) */
-		*t = (struct bt_tlb_entry){ lin >> 12, r.pa >> 12, true, user,
-					    acc == PW_WRITE || (t->valid && t->lpn == lin >> 12 && t->user == user &&
-								t->write_ok && t->ppn == r.pa >> 12) };
+		*t = (struct bt_tlb_entry){ lin >> 12, r.pa >> 12, true, user, acc == PW_WRITE };
 		return true;
 	}
 	if (r.bad_table) {
@@ -102,13 +108,8 @@ static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, boo
 				o += n;
 			}
 		}
-		if (write) {
-			/* A write from C (a pushed frame, a string instruction) to
-			 * a frame with translations drops them, as a guest write
-			 * through the view would. */
-			if (bt_views_unprotect(bt, pa))
-				bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, pa >> 12);
-		}
+		if (write)
+			bt_code_written(bt, pa);
 		lin += chunk;
 		p += chunk;
 		len -= chunk;
