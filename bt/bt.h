@@ -181,16 +181,26 @@ void bt_direct_destroy(struct bt *bt);
  * 1 when this stretch must be translated instead (a fall-back, counted). */
 int bt_direct_run(struct bt *bt);
 /* views.c keeps the direct view in step with the others. */
-void bt_direct_reset(struct bt *bt);                 /* CR3 load, paging change */
+void bt_direct_reset(struct bt *bt, bool forget_scans); /* CR3 load, paging change */
 void bt_direct_unmap_page(struct bt *bt, uint32_t lin);
 void bt_direct_frame_written(struct bt *bt, uint32_t frame); /* code protection dropped */
 void bt_direct_protect_frame(struct bt *bt, uint32_t frame); /* frame now holds translations */
 void bt_direct_print_stats(struct bt *bt, FILE *f);
-/* The scan that decides whether a guest code page may run directly: true
- * when its bytes may hold an instruction whose direct execution would not
- * be exact (direct.c lists them).  next: the page's successor's first
- * byte, or -1 when unknown. */
-bool bt_direct_page_sensitive(const uint8_t *page, int next);
+/* direct_scan.c: the classes of instructions on a guest code page whose
+ * direct execution would not be exact (the file lists them).  prev: the
+ * preceding page (its last 64 bytes are read) or NULL; next: the
+ * following page (its first 15 bytes are read), or NULL when unknown:
+ * DXS_PARTIAL then says the last instruction was cut off, and the classes
+ * it may have, judged by its opcode alone, are << DXS_TAIL_SHIFT. */
+enum {
+	DXS_SEGMENT = 1,    /* segment register reads and loads, far transfers, IRET */
+	DXS_SYSTEM = 2,     /* 0F 00-03, SYSENTER/SYSEXIT/SYSCALL/SYSRET, RDPMC, RDPID */
+	DXS_RDTSC = 4,
+	DXS_CPUID = 8,
+	DXS_PARTIAL = 16,
+	DXS_TAIL_SHIFT = 8,
+};
+unsigned bt_direct_scan_page(const uint8_t *page, const uint8_t *prev, const uint8_t *next);
 
 /* ldt.c: guest descriptors into the host LDT (modify_ldt) */
 #define BT_LDT_ENTRIES 8192

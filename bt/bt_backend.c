@@ -395,6 +395,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		if (bt->dx && c->cpl == 3 && !bt->single_next && !bt->smc_step && !c->irq_shadow &&
 		    !(c->eflags & EFLAGS_TF) && bt_direct_run(bt) == 0) {
 			prev_stub = NULL;
+			deliver_if_exception(bt); /* a segment fix-up that faulted */
 			if (bt->exit == BX_SHUTDOWN)
 				goto shutdown;
 			if (bt->exit == BX_ERROR)

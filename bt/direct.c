@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -59,10 +60,11 @@ _Static_assert(offsetof(struct bt_dx_entry, rflags) == 12, "E_RFLAGS in direct_e
 
 #define LIN_PAGES (1u << 20)
 #define DV_MAX_MAPPED 20000           /* below vm.max_map_count with the other views */
-#define DV_W 1u                        /* mapped writable */
-#define DV_X 2u                        /* mapped executable (scanned clean, never writable) */
-#define FR_CLEAN 1u                    /* frame scanned: may run directly */
-#define FR_SENSITIVE 2u                /* frame scanned: must be translated */
+#define DV_M 1u                        /* mapped (readable) */
+#define DV_W 2u                        /* mapped writable */
+#define DV_X 4u                        /* mapped executable (scanned clean, never writable) */
+#define DV_REFUSED 8u                  /* code page the scan refuses (stays translated) */
+#define FR_SCANNED 0x80u               /* frame_state: scanned; the low bits are its DXS_ classes */
 
 enum dx_fallback {
 	FB_FLAGS,       /* IF=0, IOPL, TF, NT, VM */
@@ -77,16 +79,16 @@ static const char *const fb_name[FB_COUNT] = {
 };
 
 enum dx_trap {
-	TR_FILL, TR_FETCH, TR_PF, TR_GP, TR_UD, TR_DE_MF, TR_BP_OF, TR_SYS, TR_KICK, TR_OTHER, TR_COUNT,
+	TR_FILL, TR_FETCH, TR_PF, TR_GP, TR_CPUID, TR_UD, TR_DE_MF, TR_BP_OF, TR_SYS, TR_KICK, TR_OTHER, TR_COUNT,
 };
 static const char *const tr_name[TR_COUNT] = {
-	"page fill", "code page", "#PF", "#GP", "#UD", "#DE/#MF", "INT3/INTO", "int 0x80", "kick", "other",
+	"page fill", "code page", "#PF", "#GP", "CPUID", "#UD", "#DE/#MF", "INT3/INTO", "int 0x80", "kick", "other",
 };
 
 struct bt_direct {
-	uint8_t *lin_state;         /* per linear page: DV_W | DV_X; 0 = not mapped */
+	uint8_t *lin_state;         /* per linear page: DV_M | DV_W | DV_X; 0 = not mapped */
 	uint32_t *lin_frame;        /* per linear page: frame + 1 */
-	uint8_t *frame_state;       /* per RAM frame: FR_CLEAN / FR_SENSITIVE / 0 */
+	uint8_t *frame_state;       /* per RAM frame: FR_SCANNED | DXS_ classes, 0 = not scanned */
 	uint32_t *list;             /* linear pages mapped since the last reset */
 	uint32_t n_list;
 	uint64_t low;               /* first host address the view may map (mmap_min_addr) */
@@ -94,7 +96,8 @@ struct bt_direct {
 	struct sigaction old[_NSIG];
 	bool handlers;
 	/* statistics */
-	uint64_t entries, ns, scans, scans_sensitive;
+	uint64_t entries, ns, scans, scans_refused, seg_fixups, collisions;
+	bool cpuid_faulting;        /* ARCH_SET_CPUID: CPUID in guest code faults */
 	uint64_t traps[TR_COUNT], fallbacks[FB_COUNT];
 };
 
@@ -120,47 +123,26 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ---------------------------------------------------------------- the scan */
-
-bool bt_direct_page_sensitive(const uint8_t *p, int next)
-{
-	for (unsigned i = 0; i < 4096; i++) {
-		uint8_t b = p[i];
-		if (b == 0x8C || b == 0x8E)    /* MOV r/m,Sreg; MOV Sreg,r/m */
-			return true;
-		if (b != 0x0F)
-			continue;
-		int n = i + 1 < 4096 ? p[i + 1] : next;
-		if (n < 0)
-			return true;           /* a two-byte opcode may go on in the next page */
-		switch (n) {
-		case 0x00: case 0x01:          /* SLDT STR LLDT LTR VERR VERW / SGDT SIDT SMSW LMSW... */
-		case 0x02: case 0x03:          /* LAR LSL */
-		case 0x31: case 0x33:          /* RDTSC RDPMC: host counters */
-		case 0x34: case 0x35:          /* SYSENTER (the host kernel rewrites EBP) SYSEXIT */
-		case 0xA0: case 0xA1:          /* PUSH/POP FS */
-		case 0xA8: case 0xA9:          /* PUSH/POP GS */
-		case 0xA2:                     /* CPUID: the host's */
-		case 0xB2: case 0xB4: case 0xB5: /* LSS LFS LGS */
-			return true;
-		}
-	}
-	return false;
-}
-
 /* ---------------------------------------------------------------- the view */
 
 static void dv_unmap(struct bt_direct *d, uint32_t lpn)
 {
-	if (!d->lin_state[lpn])
+	uint8_t st = d->lin_state[lpn];
+	if (!st)
 		return;
 	d->lin_state[lpn] = 0;
 	d->lin_frame[lpn] = 0;
-	mmap((void *)((uint64_t)lpn << 12), 4096, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (st & DV_M)
+		mmap((void *)((uint64_t)lpn << 12), 4096, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
-void bt_direct_reset(struct bt *bt)
+/* Empties the view.  The scans stay when the other views keep their code
+ * protections (a CR3 load with CR4.PGE, kview_flush_nonglobal): a scanned
+ * frame is write-protected everywhere, so any write to it still reaches
+ * bt_direct_frame_written.  Scans are per frame, so a process's code is
+ * scanned once, not at every switch to it. */
+void bt_direct_reset(struct bt *bt, bool forget_scans)
 {
 	struct bt_direct *d = bt->dx;
 	if (!d)
@@ -168,8 +150,8 @@ void bt_direct_reset(struct bt *bt)
 	for (uint32_t i = 0; i < d->n_list; i++)
 		dv_unmap(d, d->list[i]);
 	d->n_list = 0;
-	/* the other views forgot their code protections: so do the scans */
-	memset(d->frame_state, 0, bt->kv.npages);
+	if (forget_scans)
+		memset(d->frame_state, 0, bt->kv.npages);
 }
 
 void bt_direct_unmap_page(struct bt *bt, uint32_t lin)
@@ -179,7 +161,8 @@ void bt_direct_unmap_page(struct bt *bt, uint32_t lin)
 }
 
 /* The frame's code protection is gone (a write reached it): its scan says
- * nothing any more, and no page mapping it may stay executable. */
+ * nothing any more, and no page mapping it may stay executable (nor stay
+ * refused on the strength of the old scan). */
 void bt_direct_frame_written(struct bt *bt, uint32_t frame)
 {
 	struct bt_direct *d = bt->dx;
@@ -188,7 +171,7 @@ void bt_direct_frame_written(struct bt *bt, uint32_t frame)
 	d->frame_state[frame] = 0;
 	for (uint32_t i = 0; i < d->n_list; i++) {
 		uint32_t lpn = d->list[i];
-		if (d->lin_frame[lpn] == frame + 1 && (d->lin_state[lpn] & DV_X))
+		if (d->lin_frame[lpn] == frame + 1 && (d->lin_state[lpn] & (DV_X | DV_REFUSED)))
 			dv_unmap(d, lpn);
 	}
 }
@@ -207,20 +190,35 @@ void bt_direct_protect_frame(struct bt *bt, uint32_t frame)
 	}
 }
 
+/* Room in the list for one more page: at the limit, empty the view (stay
+ * within vm.max_map_count; it refills on demand). */
+static void dv_list_add(struct bt *bt, uint32_t lpn)
+{
+	struct bt_direct *d = bt->dx;
+	if (d->lin_state[lpn])
+		return;
+	if (d->n_list >= DV_MAX_MAPPED)
+		bt_direct_reset(bt, false);
+	d->list[d->n_list++] = lpn;
+}
+
 static bool dv_map(struct bt *bt, uint32_t lpn, uint32_t frame, unsigned state)
 {
 	struct bt_direct *d = bt->dx;
 	if (((uint64_t)lpn << 12) < d->low || frame >= bt->kv.npages)
 		return false;
-	if (d->n_list >= DV_MAX_MAPPED)
-		bt_direct_reset(bt);  /* stay within vm.max_map_count: refill on demand */
 	int prot = PROT_READ | ((state & DV_W) ? PROT_WRITE : 0) | ((state & DV_X) ? PROT_EXEC : 0);
 	void *want = (void *)((uint64_t)lpn << 12);
-	if (mmap(want, 4096, prot, MAP_SHARED | MAP_FIXED, bt->vm->mem.fd, (off_t)frame << 12) != want)
+	uint8_t keep = d->lin_frame[lpn] == frame + 1 ? (d->lin_state[lpn] & DV_REFUSED) : 0;
+	if (d->lin_state[lpn] && !keep)
+		dv_unmap(d, lpn);
+	dv_list_add(bt, lpn);
+	if (mmap(want, 4096, prot, MAP_SHARED | MAP_FIXED, bt->vm->mem.fd, (off_t)frame << 12) != want) {
+		d->lin_state[lpn] = 0;     /* left in the list: harmless */
+		d->lin_frame[lpn] = 0;
 		return false;
-	if (!d->lin_state[lpn])
-		d->list[d->n_list++] = lpn;
-	d->lin_state[lpn] = (uint8_t)state;
+	}
+	d->lin_state[lpn] = (uint8_t)(state | DV_M | keep); /* DV_M: a read-only data page is mapped too */
 	d->lin_frame[lpn] = frame + 1;
 	return true;
 }
@@ -250,6 +248,19 @@ static bool dv_walk(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *f
 	return true;
 }
 
+/* The classes of the scan that keep a page translated now: segment and
+ * system instructions always; RDTSC while the guest's TSC is not the
+ * host's or CR4.TSD makes it fault; CPUID without CPUID faulting. */
+static unsigned dv_refused_classes(struct bt *bt)
+{
+	unsigned r = DXS_SEGMENT | DXS_SYSTEM;
+	if (bt->cpu.tsc_offset || (bt->cpu.cr4 & 4u /* CR4.TSD */))
+		r |= DXS_RDTSC;
+	if (!bt->dx->cpuid_faulting)
+		r |= DXS_CPUID;
+	return r;
+}
+
 /* Makes the code page holding lin executable in the view; a fall-back
  * reason when it may not run directly. */
 static int dv_make_exec(struct bt *bt, uint32_t lin)
@@ -259,23 +270,52 @@ static int dv_make_exec(struct bt *bt, uint32_t lin)
 	bool w;
 	if (d->lin_state[lpn] & DV_X)
 		return -1;
+	if (d->lin_state[lpn] & DV_REFUSED)
+		return FB_SCAN;
 	if (!dv_walk(bt, lin, PW_FETCH, &frame, &w))
 		return FB_PAGE;
-	if (!d->frame_state[frame]) {
+	if (((uint64_t)lpn << 12) < d->low)
+		return FB_PAGE;
+	unsigned cls = d->frame_state[frame];
+	if (!cls) {
 		const uint8_t *page = bt->vm->mem.phys.base + ((uint64_t)frame << 12);
+		const uint8_t *next = NULL, *prev = NULL;
 		uint32_t nframe;
-		int next = -1;
-		if (dv_walk(bt, (lin | 0xfff) + 1, PW_FETCH, &nframe, &w))
-			next = bt->vm->mem.phys.base[(uint64_t)nframe << 12];
-		bool bad = bt_direct_page_sensitive(page, next);
+		if (lpn + 1 < LIN_PAGES && dv_walk(bt, (lin | 0xfff) + 1, PW_FETCH, &nframe, &w))
+			next = bt->vm->mem.phys.base + ((uint64_t)nframe << 12);
+		if (lpn > 0 && dv_walk(bt, (lin & ~0xfffu) - 1, PW_FETCH, &nframe, &w))
+			prev = bt->vm->mem.phys.base + ((uint64_t)nframe << 12);
+		unsigned found = bt_direct_scan_page(page, prev, next);
 		d->scans++;
-		d->scans_sensitive += bad;
-		d->frame_state[frame] = bad ? FR_SENSITIVE : FR_CLEAN;
-		if (!bad && !kview_is_code(&bt->kv, frame))
-			bt_views_protect_code(bt, (uint64_t)frame << 12); /* a write drops the scan */
+		/* An instruction cut off by an unknown next page may be anything
+		 * its opcode allows: the page is judged with those classes, but
+		 * that is not a result to keep unless the rest of the page is
+		 * refused anyway. */
+		cls = (found & 0xff) | ((found >> DXS_TAIL_SHIFT) & 0xff) | FR_SCANNED;
+		d->scans_refused += (cls & dv_refused_classes(bt)) != 0;
+		/* the result holds while the frame is write-protected: a write
+		 * to it drops the scan (bt_direct_frame_written) */
+		if (!(found & DXS_PARTIAL) || (found & (DXS_SEGMENT | DXS_SYSTEM))) {
+			if (found & DXS_PARTIAL)
+				cls = (found & 0xff & ~DXS_PARTIAL) | FR_SCANNED;
+			d->frame_state[frame] = (uint8_t)cls;
+			if (!kview_is_code(&bt->kv, frame))
+				bt_views_protect_code(bt, (uint64_t)frame << 12);
+		}
 	}
-	if (d->frame_state[frame] != FR_CLEAN)
+	unsigned bad = cls & dv_refused_classes(bt);
+	if (bad) {
+		if ((bad & (DXS_SEGMENT | DXS_SYSTEM)) && d->frame_state[frame]) {
+			/* for good (until the page or its frame changes): the
+			 * dispatcher's next try costs one load */
+			if (d->lin_state[lpn] && d->lin_frame[lpn] != frame + 1)
+				dv_unmap(d, lpn);
+			dv_list_add(bt, lpn);
+			d->lin_state[lpn] |= DV_REFUSED;
+			d->lin_frame[lpn] = frame + 1;
+		}
 		return FB_SCAN;
+	}
 	return dv_map(bt, lpn, frame, DV_X) ? -1 : FB_PAGE;
 }
 
@@ -289,7 +329,7 @@ static bool dv_fill(struct bt *bt, uint32_t lin, bool write)
 		return false;
 	if (write && !w)
 		return false;
-	if (kview_is_code(&bt->kv, frame) || (d->frame_state[frame] == FR_CLEAN && (d->lin_state[lpn] & DV_X)))
+	if (kview_is_code(&bt->kv, frame) || (d->lin_state[lpn] & DV_X))
 		w = false;                        /* code: writes go through the translator's SMC path */
 	if (write && !w)
 		return false;
@@ -429,6 +469,12 @@ int bt_direct_init(struct bt *bt, char *err, size_t errlen)
 	}
 	if (trap_i386_syscalls(err, errlen) < 0)
 		return -1;
+	/* CPUID faulting (SDM Vol. 3A 2.2 and the IA32_MISC_FEATURES_ENABLES
+	 * MSR; Linux's ARCH_SET_CPUID): guest CPUID then faults and is
+	 * emulated, so pages with CPUID may run directly.  Without it the
+	 * scan keeps them translated.  The monitor itself executes no CPUID
+	 * after this (its feature checks ran at start-up). */
+	d->cpuid_faulting = syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0;
 	dx_current = d;
 	return 0;
 }
@@ -441,7 +487,7 @@ void bt_direct_destroy(struct bt *bt)
 	if (d->handlers)
 		for (size_t i = 0; i < sizeof(dx_signals) / sizeof(dx_signals[0]); i++)
 			sigaction(dx_signals[i], &d->old[dx_signals[i]], NULL);
-	bt_direct_reset(bt);
+	bt_direct_reset(bt, true);
 	free(d->lin_state);
 	free(d->lin_frame);
 	free(d->frame_state);
@@ -491,14 +537,40 @@ static int load_segments(struct bt *bt, struct bt_dx_entry *e)
 	return -1;
 }
 
-/* The guest selector for a host one the guest code holds now. */
-static bool guest_sel(uint16_t host, uint16_t loaded, uint16_t guest, uint16_t *out)
+/* Guest code loaded a segment register natively: an instruction the scan
+ * did not see (bytes it took for data, or a jump into the middle of an
+ * instruction).  A selector with TI = 1 named our mirror of the guest
+ * GDT entry of the same index; one with TI = 0 named the host GDT, whose
+ * DPL-3 entries (4, 5, 6 and 15 on x86-64 Linux: 32- and 64-bit user code,
+ * user data, the CPU-number segment) load without a fault — the collision
+ * the guest's TLS selector 0x33 (GDT entry 6) meets.  Either way the guest
+ * meant its own GDT entry: load that through the translator's segment
+ * load, with its checks, so the registers hold what they would on the
+ * guest from here on.  Accesses made in between went through the host
+ * descriptor (base 0; most such accesses fault, which brings the code
+ * here).  False when the load faults (the guest's exception is pending). */
+static bool fix_segments(struct bt *bt, const uint16_t *seen, const uint16_t *loaded)
 {
-	if (host == loaded) {
-		*out = guest;
-		return true;
+	struct bt_direct *d = bt->dx;
+	for (int s = 0; s < 6; s++) {
+		if (seen[s] == loaded[s])
+			continue;
+		if (s == S_CS || s == S_SS) {
+			bt_set_error(bt, "--user-exec direct: guest code at EIP %#x changed %s to host selector %#x natively",
+				     bt->cpu.eip, s == S_CS ? "CS" : "SS", seen[s]);
+			bt->exit = BX_ERROR;
+			return false;
+		}
+		uint16_t sel = (uint16_t)(seen[s] & ~4u);
+		d->seg_fixups++;
+		d->collisions += !(seen[s] & 4) && (seen[s] >> 3);
+		bool fault = false;
+		uint32_t err = 0;
+		bt->exit = BX_DISPATCH;
+		if (bt_load_seg(bt, s, sel, &fault, &err) < 0 || fault)
+			return false;
 	}
-	return false;
+	return true;
 }
 
 static uint32_t fetch_byte(struct bt *bt, uint32_t lin)
@@ -561,16 +633,8 @@ int bt_direct_run(struct bt *bt)
 	uint16_t seen[6] = { bt_dx_seen_sel[1], dx_exit.cs, dx_exit.ss, bt_dx_seen_sel[0], bt_dx_seen_sel[2],
 			     bt_dx_seen_sel[3] };
 	uint16_t loaded[6] = { e.es, e.cs, e.ss, e.ds, e.fs, e.gs };
-	for (int s = 0; s < 6; s++) {
-		uint16_t sel;
-		if (!guest_sel(seen[s], loaded[s], c->seg[s].sel, &sel)) {
-			bt_set_error(bt, "--user-exec direct: guest code at EIP %#x loaded segment register %d "
-				     "with host selector %#x natively (an instruction the code scan does not catch)",
-				     c->eip, s, seen[s]);
-			bt->exit = BX_ERROR;
-			return 0;
-		}
-	}
+	if (memcmp(seen, loaded, sizeof(seen)) && !fix_segments(bt, seen, loaded))
+		return 0;
 	bt->exit = BX_DISPATCH;
 	int sig = dx_exit.sig;
 	if (sig == BTVM_KICK_SIGNAL) {
@@ -621,8 +685,11 @@ int bt_direct_run(struct bt *bt)
 		if (dx_exit.trapno == 4) {
 			d->traps[TR_BP_OF]++;
 			c->eip = trap_insn_start(bt, c->eip, 4);
+		} else if (dx_exit.trapno == 13) {
+			bool cpuid = fetch_byte(bt, c->eip) == 0x0F && fetch_byte(bt, c->eip + 1) == 0xA2;
+			d->traps[cpuid ? TR_CPUID : TR_GP]++;  /* CPUID faulting, or a privileged instruction */
 		} else {
-			d->traps[dx_exit.trapno == 13 ? TR_GP : TR_OTHER]++;
+			d->traps[TR_OTHER]++;
 		}
 		break;
 	case SIGILL:
@@ -646,11 +713,13 @@ void bt_direct_print_stats(struct bt *bt, FILE *f)
 	if (!d)
 		return;
 	fprintf(f, "  direct: %llu entries, %.1f ms in direct execution (%.1f%% of the time in bt), "
-		   "%llu code pages scanned (%llu refused), %llu host LDT writes\n",
+		   "%llu code pages scanned (%llu refused), %llu host LDT writes, CPUID faulting %s\n",
 		(unsigned long long)d->entries, (double)d->ns / 1e6,
 		bt->run_ns ? 100.0 * (double)d->ns / (double)bt->run_ns : 0.0,
-		(unsigned long long)d->scans, (unsigned long long)d->scans_sensitive,
-		(unsigned long long)d->ldt.writes);
+		(unsigned long long)d->scans, (unsigned long long)d->scans_refused,
+		(unsigned long long)d->ldt.writes, d->cpuid_faulting ? "on" : "off (pages with CPUID translated)");
+	fprintf(f, "  direct: segment loads the scan missed, fixed up at exits: %llu (host GDT collisions %llu)\n",
+		(unsigned long long)d->seg_fixups, (unsigned long long)d->collisions);
 	fprintf(f, "  direct: exits by kind:");
 	for (int i = 0; i < TR_COUNT; i++)
 		fprintf(f, " %s %llu%s", tr_name[i], (unsigned long long)d->traps[i], i + 1 < TR_COUNT ? "," : "\n");

@@ -16,7 +16,7 @@ void bt_views_reset(struct bt *bt, bool paging)
 	bt_tlb_flush(bt);
 	kview_reset(&bt->kv, paging);
 	kview_reset(&bt->uv, paging);
-	bt_direct_reset(bt);
+	bt_direct_reset(bt, true);  /* the code protections are gone: so are the scans */
 }
 
 void bt_views_flush_nonglobal(struct bt *bt)
@@ -24,7 +24,7 @@ void bt_views_flush_nonglobal(struct bt *bt)
 	bt_tlb_flush(bt);
 	kview_flush_nonglobal(&bt->kv);
 	kview_flush_nonglobal(&bt->uv);
-	bt_direct_reset(bt); /* the direct view keeps no global pages (yet) */
+	bt_direct_reset(bt, false); /* no global pages (yet); the scans stay with the code protections */
 }
 
 void bt_views_unmap_page(struct bt *bt, uint32_t lin)

@@ -13,7 +13,7 @@
 
 uint32_t ud_compute(uint32_t n), ud_syscalls(uint32_t n), ud_memory(uint32_t buf);
 uint32_t ud_div0(uint32_t), ud_ud2(uint32_t), ud_cli(uint32_t), ud_in(uint32_t), ud_int41(uint32_t);
-uint32_t ud_int3(uint32_t), ud_into(uint32_t), ud_read(uint32_t);
+uint32_t ud_int3(uint32_t), ud_into(uint32_t), ud_read(uint32_t), ud_hidden_gs(uint32_t);
 
 __asm__(
 	"	.section .text.zuser, \"ax\"\n"
@@ -76,6 +76,19 @@ __asm__(
 	"	cmpl $16384, %ecx\n"
 	"	jb 4b\n"
 	"	ret\n"
+	/* TLS through GDT entry 6 (0x33, glibc's i386 TLS selector) loaded
+	 * by a MOV the scan cannot see: its bytes 8E E8 sit inside a MOV's
+	 * immediate, reached by a jump into it (overlapping instructions).
+	 * Natively 0x33 names the host GDT's 64-bit user code segment, base
+	 * 0: the %gs:0 read faults on page 0 and btvm puts the guest's own
+	 * descriptor in GS (bt/direct.c, fix_segments).  Returns %gs:0. */
+	"	.globl ud_hidden_gs\n"
+	"ud_hidden_gs:\n"
+	"	movl 4(%esp), %eax\n"
+	"	jmp 7f + 1\n"
+	"7:	movl $0x90e88e90, %ecx\n"   /* B9 | 90 8E E8 90: nop; mov %eax,%gs; nop */
+	"	movl %gs:0, %eax\n"
+	"	ret\n"
 	/* each returns the address of its faulting or trapping instruction */
 	".macro UFAULT name, setup, insn\n"
 	"	.globl \\name\n"
@@ -104,6 +117,7 @@ __asm__(
 	"	.text\n");
 
 static uint32_t buf[16384] ALIGNED(4096);
+static uint32_t tls[4] ALIGNED(16) = { 0x7115d00d, 1, 2, 3 };
 static uint8_t sup_page[4096] ALIGNED(4096);
 static volatile uint32_t ticks, k_calls;
 
@@ -141,6 +155,7 @@ static void round(const char *mode)
 	CHECK_EQ(k_calls, 1000, "%s: each reached the ring-0 handler", mode);
 	CHECK_EQ(run_user(ud_memory, (uint32_t)buf, 0x202), 16384u * 16383u / 2, "%s: 64 KiB written and read back from ring 3", mode);
 	CHECK_EQ(buf[12345], 12345, "%s: ring 0 sees what ring 3 wrote", mode);
+	CHECK_EQ(run_user(ud_hidden_gs, 0x33, 0x202), tls[0], "%s: user code loads GS (0x33) hidden in an immediate: %%gs:0 is the TLS", mode);
 	user_fault("div by 0 -> #DE", ud_div0, 0, 0);
 	user_fault("ud2 -> #UD", ud_ud2, 6, 0);
 	user_fault("cli at IOPL0 -> #GP(0)", ud_cli, 13, 0);
@@ -166,6 +181,7 @@ void main(void)
 {
 	printf("userdirect: ring-3 code on a page of its own (direct execution under btvm)\n");
 	set_syscall_handler(syscall_handler);
+	gdt_set(6, (uint32_t)tls, 0xFFF, SEG_P | SEG_DPL(3) | SEG_S | SEG_WRITE | SEG_ACC, SEG_DB);
 	round("flat");
 
 	paging_identity_init();

@@ -1,4 +1,4 @@
-/* bt/direct.c's code-page scan and bt/ldt.c's descriptor conversion: what
+/* bt/direct_scan.c's code-page scan and bt/ldt.c's descriptor conversion: what
  * decides that guest user code may run on the CPU, and how its segments
  * look in the host LDT. */
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include "bt/bt.h"
 
-static uint8_t page[4096];
+static uint8_t page[4096], next[4096];
 
 static void fill_clean(void)
 {
@@ -17,48 +17,107 @@ static void fill_clean(void)
 	static const uint8_t loop[] = { 0x89, 0xc3, 0xc1, 0xe3, 0x0d, 0x31, 0xd8, 0x01, 0xc2, 0x49, 0x75, 0xf4 };
 	for (size_t i = 0; i < sizeof(page); i++)
 		page[i] = loop[i % sizeof(loop)];
+	memset(next, 0x90, sizeof(next));
+}
+
+/* a NOP sled with one instruction at 1000 */
+static void put(const uint8_t *insn, size_t n)
+{
+	memset(page, 0x90, sizeof(page));
+	memset(next, 0x90, sizeof(next));
+	memcpy(page + 1000, insn, n);
 }
 
 static void clean_page_runs(void **state)
 {
 	(void)state;
 	fill_clean();
-	assert_false(bt_direct_page_sensitive(page, 0x90));
-	assert_false(bt_direct_page_sensitive(page, -1));
+	assert_int_equal(bt_direct_scan_page(page, NULL, next), 0);
+	/* 4096 = 341 loops + 4 bytes: the SHL at the end is cut off, and
+	 * its opcode alone says it is harmless */
+	assert_int_equal(bt_direct_scan_page(page, NULL, NULL), DXS_PARTIAL);
 }
 
-static void sensitive_bytes_refuse(void **state)
+#define SCAN(...) ({ static const uint8_t i_[] = { __VA_ARGS__ }; put(i_, sizeof(i_)); bt_direct_scan_page(page, NULL, next); })
+
+static void sensitive_instructions(void **state)
 {
 	(void)state;
-	static const uint8_t one[] = { 0x8C, 0x8E };
-	for (size_t k = 0; k < sizeof(one); k++) {
-		fill_clean();
-		page[1000] = one[k];
-		assert_true(bt_direct_page_sensitive(page, 0x90));
-	}
-	static const uint8_t two[] = { 0x00, 0x01, 0x02, 0x03, 0x31, 0x33, 0x34, 0x35, 0xA0, 0xA1, 0xA2,
-				       0xA8, 0xA9, 0xB2, 0xB4, 0xB5 };
-	for (size_t k = 0; k < sizeof(two); k++) {
-		fill_clean();
-		page[2000] = 0x0F;
-		page[2001] = two[k];
-		assert_true(bt_direct_page_sensitive(page, 0x90));
-	}
-	/* other two-byte opcodes (here 0F AF imul, 0F B6 movzx) are fine */
-	fill_clean();
-	page[10] = 0x0F; page[11] = 0xAF;
-	page[20] = 0x0F; page[21] = 0xB6;
-	assert_false(bt_direct_page_sensitive(page, 0x90));
+	assert_int_equal(SCAN(0x8C, 0xD8), DXS_SEGMENT);               /* mov %ds,%eax */
+	assert_int_equal(SCAN(0x8E, 0xE8), DXS_SEGMENT);               /* mov %eax,%gs */
+	assert_int_equal(SCAN(0x1E), DXS_SEGMENT);                     /* push %ds */
+	assert_int_equal(SCAN(0x07), DXS_SEGMENT);                     /* pop %es */
+	assert_int_equal(SCAN(0x0F, 0xA8), DXS_SEGMENT);               /* push %gs */
+	assert_int_equal(SCAN(0x0F, 0xB4, 0x03), DXS_SEGMENT);         /* lfs (%ebx),%eax */
+	assert_int_equal(SCAN(0xC5, 0x03), DXS_SEGMENT);               /* lds (%ebx),%eax */
+	assert_int_equal(SCAN(0xFF, 0x1B), DXS_SEGMENT);               /* lcall *(%ebx) */
+	assert_int_equal(SCAN(0xFF, 0x2B), DXS_SEGMENT);               /* ljmp *(%ebx) */
+	assert_int_equal(SCAN(0xEA, 1, 0, 0, 0, 0x73, 0), DXS_SEGMENT);/* ljmp $0x73,$1 */
+	assert_int_equal(SCAN(0xCB), DXS_SEGMENT);                     /* lret */
+	assert_int_equal(SCAN(0xCF), DXS_SEGMENT);                     /* iret */
+	assert_int_equal(SCAN(0x0F, 0x01, 0x03), DXS_SYSTEM);          /* sgdt (%ebx) */
+	assert_int_equal(SCAN(0x0F, 0x01, 0xE0), DXS_SYSTEM);          /* smsw %eax */
+	assert_int_equal(SCAN(0x0F, 0x00, 0xC8), DXS_SYSTEM);          /* str %eax */
+	assert_int_equal(SCAN(0x0F, 0x03, 0xC3), DXS_SYSTEM);          /* lsl %ebx,%eax */
+	assert_int_equal(SCAN(0x0F, 0x34), DXS_SYSTEM);                /* sysenter */
+	assert_int_equal(SCAN(0x0F, 0x33), DXS_SYSTEM);                /* rdpmc */
+	assert_int_equal(SCAN(0x0F, 0x31), DXS_RDTSC);
+	assert_int_equal(SCAN(0x0F, 0xA2), DXS_CPUID);
+}
+
+static void bytes_inside_instructions_do_not_count(void **state)
+{
+	(void)state;
+	assert_int_equal(SCAN(0xB8, 0x8C, 0x8E, 0x0F, 0x01), 0);       /* mov $0x010f8e8c,%eax */
+	assert_int_equal(SCAN(0x0F, 0x8C, 0x10, 0, 0, 0), 0);          /* jl rel32 */
+	assert_int_equal(SCAN(0x8B, 0x83, 0x0F, 0x00, 0x8E, 0x1E), 0); /* mov 0x1e8e000f(%ebx),%eax */
+	assert_int_equal(SCAN(0xFF, 0xD0), 0);                         /* call *%eax */
+	assert_int_equal(SCAN(0xFF, 0x13), 0);                         /* call *(%ebx) */
+	assert_int_equal(SCAN(0x0F, 0xAF, 0xC3), 0);                   /* imul %ebx,%eax */
+	assert_int_equal(SCAN(0xCD, 0x80), 0);                         /* int $0x80: a trap, exact */
+	assert_int_equal(SCAN(0xFA), 0);                               /* cli: #GP natively, exact */
 }
 
 static void page_boundary(void **state)
 {
 	(void)state;
-	fill_clean();
-	page[4095] = 0x0F;
-	assert_true(bt_direct_page_sensitive(page, 0x01));   /* 0F | 01: SGDT & co. */
-	assert_false(bt_direct_page_sensitive(page, 0xAF));  /* 0F | AF: IMUL */
-	assert_true(bt_direct_page_sensitive(page, -1));     /* next page unknown */
+	memset(page, 0x90, sizeof(page));
+	page[4094] = 0x0F;
+	page[4095] = 0x01;            /* 0F 01 | D0: xgetbv across the boundary */
+	memset(next, 0x90, sizeof(next));
+	next[0] = 0xD0;
+	assert_int_equal(bt_direct_scan_page(page, NULL, next), DXS_SYSTEM);
+	page[4095] = 0xAF;            /* 0F AF | C0: imul */
+	next[0] = 0xC0;
+	assert_int_equal(bt_direct_scan_page(page, NULL, next), 0);
+	/* next page unknown: the cut instruction is judged by its opcode */
+	assert_int_equal(bt_direct_scan_page(page, NULL, NULL),
+			 DXS_PARTIAL | (DXS_SEGMENT | DXS_SYSTEM | DXS_RDTSC | DXS_CPUID) << DXS_TAIL_SHIFT);
+	page[4094] = 0x90;
+	page[4095] = 0xB8;            /* mov $imm32,%eax */
+	assert_int_equal(bt_direct_scan_page(page, NULL, NULL), DXS_PARTIAL);
+	page[4095] = 0x66;            /* a prefix: anything may follow */
+	assert_int_equal(bt_direct_scan_page(page, NULL, NULL) & (DXS_SEGMENT << DXS_TAIL_SHIFT),
+			 DXS_SEGMENT << DXS_TAIL_SHIFT);
+}
+
+/* An instruction that starts on the previous page and ends on this one:
+ * its tail is not an instruction of this page. */
+static void tail_of_the_previous_page(void **state)
+{
+	(void)state;
+	static uint8_t prev[4096];
+	memset(prev, 0x90, sizeof(prev));
+	memset(page, 0x90, sizeof(page));
+	memset(next, 0x90, sizeof(next));
+	/* mov $0x..., %eax whose last byte is CF (IRET) on this page */
+	prev[4092] = 0xB8; prev[4093] = 0x11; prev[4094] = 0x22; prev[4095] = 0x33;
+	page[0] = 0xCF;
+	assert_int_equal(bt_direct_scan_page(page, NULL, next), DXS_SEGMENT);  /* without the lead-in: wrong */
+	assert_int_equal(bt_direct_scan_page(page, prev, next), 0);
+	/* a real IRET right after it still counts */
+	page[1] = 0xCF;
+	assert_int_equal(bt_direct_scan_page(page, prev, next), DXS_SEGMENT);
 }
 
 static void ldt_descriptors(void **state)
@@ -100,8 +159,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(clean_page_runs),
-		cmocka_unit_test(sensitive_bytes_refuse),
+		cmocka_unit_test(sensitive_instructions),
+		cmocka_unit_test(bytes_inside_instructions_do_not_count),
 		cmocka_unit_test(page_boundary),
+		cmocka_unit_test(tail_of_the_previous_page),
 		cmocka_unit_test(ldt_descriptors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
