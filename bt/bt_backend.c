@@ -246,9 +246,15 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	    kview_init(&bt->uv, &vm->mem, BTVM_UTVIEW_BASE, err, errlen) < 0 ||
 	    install_fault_handlers(err, errlen) < 0)
 		return -1;
-	/* --user-exec direct (bt/direct.c) */
-	if (vm->cfg && vm->cfg->user_exec_direct && bt_direct_init(bt, err, errlen) < 0)
-		return -1;
+	/* --user-exec direct (bt/direct.c), the default where the host can */
+	enum user_exec ux = vm->cfg ? vm->cfg->user_exec : USER_EXEC_BT;
+	if (ux != USER_EXEC_BT && bt_direct_init(bt, err, errlen) < 0) {
+		if (ux == USER_EXEC_DIRECT)
+			return -1;
+		fprintf(stderr, "btvm: note: guest user code is translated: %s\n", err);
+		bt_direct_destroy(bt);
+		err[0] = 0;
+	}
 	/* GS base = the view of the current CPL: every translated memory
 	 * access is gs:[ea32]. */
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)BTVM_KVIEW_BASE) < 0) {

@@ -150,7 +150,7 @@ void bt_direct_reset(struct bt *bt, bool forget_scans)
 	for (uint32_t i = 0; i < d->n_list; i++)
 		dv_unmap(d, d->list[i]);
 	d->n_list = 0;
-	if (forget_scans)
+	if (forget_scans && d->frame_state)
 		memset(d->frame_state, 0, bt->kv.npages);
 }
 

@@ -31,11 +31,10 @@ void cli_usage(FILE *f)
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
 "                        when it is a terminal or a pipe)\n"
-"  --user-exec bt|direct how bt runs guest CPL-3 code (default bt: translated;\n"
-"                        direct: natively in a compatibility-mode segment,\n"
-"                        falling back to translation where that is not exact;\n"
-"                        experimental: the guest tests pass, a Linux guest's\n"
-"                        user programs do not run right yet)\n"
+"  --user-exec direct|bt how bt runs guest CPL-3 code (default direct: on the\n"
+"                        CPU in a compatibility-mode segment, translating the\n"
+"                        pages where that would not be exact; translated when\n"
+"                        the host cannot, with a note; bt: always translated)\n"
 "  --stats               print exit, I/O and interrupt counters at the end\n"
 "  --no-apic             a PC without local APIC and IOAPIC (8259 PIC only; no\n"
 "                        MP or ACPI tables)\n"
@@ -224,9 +223,9 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 		return 0;
 	case OPT_USER_EXEC:
 		if (!strcmp(arg, "bt"))
-			cfg->user_exec_direct = false;
+			cfg->user_exec = USER_EXEC_BT;
 		else if (!strcmp(arg, "direct"))
-			cfg->user_exec_direct = true;
+			cfg->user_exec = USER_EXEC_DIRECT;
 		else {
 			snprintf(err, errlen, "--user-exec: unknown policy '%s' (choose bt or direct)", arg);
 			return -1;
@@ -313,8 +312,8 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 		snprintf(err, errlen, "--no-sandbox and --sandbox-selftest go with 'btvm run'");
 		return -1;
 	}
-	if (cfg->user_exec_direct && (*cmd != CLI_RUN || cfg->accel != ACCEL_BT)) {
-		snprintf(err, errlen, "--user-exec direct goes with 'btvm run --accel bt'");
+	if (cfg->user_exec != USER_EXEC_AUTO && (*cmd != CLI_RUN || cfg->accel != ACCEL_BT)) {
+		snprintf(err, errlen, "--user-exec goes with 'btvm run --accel bt'");
 		return -1;
 	}
 	if (*cmd == CLI_PROBE) {

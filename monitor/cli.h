@@ -25,7 +25,11 @@ struct vm_config {
 	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
 	double timeout_sec;             /* 0 = none */
 	const char *probe_needs;        /* probe --needs LIST */
-	bool user_exec_direct;          /* --user-exec direct: guest CPL-3 code on the CPU (bt/direct.c) */
+	enum user_exec {
+		USER_EXEC_AUTO,             /* direct where the host can, else translated */
+		USER_EXEC_BT,               /* --user-exec bt: guest CPL-3 code translated */
+		USER_EXEC_DIRECT,           /* --user-exec direct: on the CPU (bt/direct.c), or an error */
+	} user_exec;
 	bool no_sandbox;                /* --no-sandbox: run without the seccomp allow-list */
 	/* --sandbox-selftest=KIND[:PATH], repeatable, made in order (docs/security.md) */
 	const char *sandbox_selftest[8];

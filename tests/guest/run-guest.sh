@@ -108,7 +108,7 @@ kvm | bt)
 		esac
 	fi
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
-	# BTVM_RUN_ARGS: extra options, e.g. --user-exec direct (label guest-bt-direct)
+	# BTVM_RUN_ARGS: extra options, e.g. --user-exec bt (label guest-bt-translated)
 	# shellcheck disable=SC2086
 	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "$elf" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"

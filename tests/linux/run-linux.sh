@@ -14,6 +14,7 @@
 # --full-platform drops acpi=off noapic nolapic pci=off noisapnp pnpbios=off
 # from the command line: the kernel then runs on the local APIC, IOAPIC,
 # ACPI tables (powering off through S5) and PCI (btvm backends).
+# --user-exec bt|direct is passed to btvm (default: btvm's, direct).
 # --pae says GUESTDIR holds the -686-pae kernel (checked) and gives QEMU's
 # CPU PAE.
 #
@@ -31,9 +32,10 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 backend="" btvm="" qemu="${QEMU:-qemu-system-i386}" pae=0 guest="" expect="$here/expected/workload.out" full=0
+user_exec=()
 timeout_s=300
 usage() {
-	echo "usage: $0 --backend qemu|bt|kvm [--btvm PATH] [--qemu PATH] [--pae] [--full-platform] [--expect FILE] [--timeout SEC] GUESTDIR" >&2
+	echo "usage: $0 --backend qemu|bt|kvm [--btvm PATH] [--qemu PATH] [--pae] [--full-platform] [--user-exec bt|direct] [--expect FILE] [--timeout SEC] GUESTDIR" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu="${2:-}"; shift 2 || usage ;;
 	--pae) pae=1; shift ;;
 	--full-platform) full=1; shift ;;
+	--user-exec) user_exec=(--user-exec "${2:-}"); shift 2 || usage ;;
 	--expect) expect="${2:-}"; shift 2 || usage ;;
 	--timeout) timeout_s="${2:-}"; shift 2 || usage ;;
 	-*) echo "run-linux: unknown option $1" >&2; usage ;;
@@ -105,7 +108,7 @@ bt | kvm)
 		esac
 	fi
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
-	cmd=(timeout $((timeout_s + 15)) "$btvm" run --accel "$backend" --mem 256M
+	cmd=(timeout $((timeout_s + 15)) "$btvm" run --accel "$backend" "${user_exec[@]}" --mem 256M
 		--initrd "$guest/initrd.gz" --append "$cmdline" --serial stdio --timeout "$timeout_s"
 		"$guest/vmlinuz")
 	;;

@@ -94,6 +94,10 @@ through() {
 		args+=(--sandbox-selftest="${!i}")
 	done
 	total=$((total + 1))
+	# Direct execution of guest user code (bt's default) traps every i386
+	# system call with a seccomp filter of its own, sandbox or not: the
+	# int80 call could not get through, so these runs translate ring 3.
+	[ "$BACKEND" = bt ] && args+=(--user-exec bt)
 	run "off-$name" --no-sandbox "${args[@]}"
 	local ok=1
 	[ $rc -eq "$want_rc" ] || { fail "$name (--no-sandbox): exit status $rc, expected $want_rc"; ok=0; }
