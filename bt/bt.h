@@ -186,6 +186,7 @@ void bt_direct_unmap_page(struct bt *bt, uint32_t lin);
 void bt_direct_frame_written(struct bt *bt, uint32_t frame); /* code protection dropped */
 void bt_direct_protect_frame(struct bt *bt, uint32_t frame); /* frame now holds translations */
 void bt_direct_print_stats(struct bt *bt, FILE *f);
+bool bt_direct_page_refused(const struct bt *bt, uint32_t lin); /* the scan keeps it translated */
 /* direct_scan.c: the classes of instructions on a guest code page whose
  * direct execution would not be exact (the file lists them).  prev: the
  * preceding page (its last 64 bytes are read) or NULL; next: the
@@ -193,11 +194,12 @@ void bt_direct_print_stats(struct bt *bt, FILE *f);
  * DXS_PARTIAL then says the last instruction was cut off, and the classes
  * it may have, judged by its opcode alone, are << DXS_TAIL_SHIFT. */
 enum {
-	DXS_SEGMENT = 1,    /* segment register reads and loads, far transfers, IRET */
+	DXS_SEGMENT = 1,    /* segment register reads, CS/SS loads, far transfers, IRET */
 	DXS_SYSTEM = 2,     /* 0F 00-03, SYSENTER/SYSEXIT/SYSCALL/SYSRET, RDPMC, RDPID */
 	DXS_RDTSC = 4,
 	DXS_CPUID = 8,
 	DXS_PARTIAL = 16,
+	DXS_SEGLOAD = 32,   /* DS/ES/FS/GS loads: run, fixed up at exits (direct.c) */
 	DXS_TAIL_SHIFT = 8,
 };
 unsigned bt_direct_scan_page(const uint8_t *page, const uint8_t *prev, const uint8_t *next);

@@ -432,7 +432,10 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		/* Chain the stub that led here straight to this block, unless
 		 * either end is a one-instruction (single-step) translation or
 		 * the cache was flushed in between. */
-		bool direct_cpl3 = bt->dx && (mode & TM_CPL3); /* direct.c: back to the dispatcher after each block */
+		/* direct.c: a CPL-3 block returns to the dispatcher, which tries
+		 * direct execution again — unless its page is refused for good
+		 * (then the translated code there chains as usual) */
+		bool direct_cpl3 = bt->dx && (mode & TM_CPL3) && !bt_direct_page_refused(bt, b->eip);
 		if (prev_stub && !(mode & TM_SINGLE) && prev_mode == mode && prev_gen == bt->tc.generation &&
 		    !direct_cpl3)
 			tcache_chain(&bt->tc, prev_stub, b);

@@ -64,6 +64,18 @@ _Static_assert(offsetof(struct bt_dx_entry, rflags) == 12, "E_RFLAGS in direct_e
 #define DV_W 2u                        /* mapped writable */
 #define DV_X 4u                        /* mapped executable (scanned clean, never writable) */
 #define DV_REFUSED 8u                  /* code page the scan refuses (stays translated) */
+#define DV_DEMOTED 16u                 /* code page whose direct runs were all short (translated) */
+/* A direct run costs two world switches, one of them a host signal (about
+ * 5 us on the nested host of docs/design.md).  Code that leaves after less
+ * than DX_SHORT_NS, DX_DEMOTE_AFTER times in a row from one entry page, is
+ * translated from there for a while (the next DX_EPOCH_NS boundary, or
+ * until the page leaves the view): a loop of system calls, whose page
+ * enters the kernel through the vDSO's SYSENTER page at every turn, ran 3x
+ * slower directly; a compute loop on a page that once had short runs must
+ * get its chance again. */
+#define DX_SHORT_NS 20000
+#define DX_DEMOTE_AFTER 16
+#define DX_EPOCH_NS 5000000
 #define FR_SCANNED 0x80u               /* frame_state: scanned; the low bits are its DXS_ classes */
 
 enum dx_fallback {
@@ -72,10 +84,12 @@ enum dx_fallback {
 	FB_GUEST_LDT,
 	FB_SCAN,        /* the code page holds a sensitive instruction */
 	FB_PAGE,        /* code page not user-executable, outside RAM or below mmap_min_addr */
+	FB_SHORT,       /* the page's direct runs were too short to pay for the switches */
 	FB_COUNT,
 };
 static const char *const fb_name[FB_COUNT] = {
 	"eflags", "segments", "guest LDT", "sensitive code page", "code page not mappable",
+	"short runs",
 };
 
 enum dx_trap {
@@ -88,6 +102,10 @@ static const char *const tr_name[TR_COUNT] = {
 struct bt_direct {
 	uint8_t *lin_state;         /* per linear page: DV_M | DV_W | DV_X; 0 = not mapped */
 	uint32_t *lin_frame;        /* per linear page: frame + 1 */
+	uint8_t *short_runs;        /* per linear page: direct runs from it in a row shorter than DX_SHORT_NS */
+	uint8_t *demoted_at;        /* per linear page: the epoch (DX_EPOCH_NS, mod 256) it was demoted in */
+	uint64_t epoch_ns;          /* start of this epoch */
+	uint8_t epoch;
 	uint8_t *frame_state;       /* per RAM frame: FR_SCANNED | DXS_ classes, 0 = not scanned */
 	uint32_t *list;             /* linear pages mapped since the last reset */
 	uint32_t n_list;
@@ -96,7 +114,7 @@ struct bt_direct {
 	struct sigaction old[_NSIG];
 	bool handlers;
 	/* statistics */
-	uint64_t entries, ns, scans, scans_refused, seg_fixups, collisions;
+	uint64_t entries, ns, scans, scans_refused, seg_fixups, collisions, demotions;
 	bool cpuid_faulting;        /* ARCH_SET_CPUID: CPUID in guest code faults */
 	uint64_t traps[TR_COUNT], fallbacks[FB_COUNT];
 };
@@ -132,6 +150,7 @@ static void dv_unmap(struct bt_direct *d, uint32_t lpn)
 		return;
 	d->lin_state[lpn] = 0;
 	d->lin_frame[lpn] = 0;
+	d->short_runs[lpn] = 0;
 	if (st & DV_M)
 		mmap((void *)((uint64_t)lpn << 12), 4096, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
@@ -223,6 +242,11 @@ static bool dv_map(struct bt *bt, uint32_t lpn, uint32_t frame, unsigned state)
 	return true;
 }
 
+bool bt_direct_page_refused(const struct bt *bt, uint32_t lin)
+{
+	return bt->dx->lin_state[lin >> 12] & (DV_REFUSED | DV_DEMOTED);
+}
+
 /* Guest translation of lin for a CPL-3 access; false when the guest would
  * fault (the translated instruction will raise the #PF) or the page is
  * not RAM. */
@@ -268,6 +292,11 @@ static int dv_make_exec(struct bt *bt, uint32_t lin)
 	struct bt_direct *d = bt->dx;
 	uint32_t lpn = lin >> 12, frame;
 	bool w;
+	if (d->lin_state[lpn] & DV_DEMOTED) {
+		if (d->demoted_at[lpn] == d->epoch)
+			return FB_SHORT;
+		d->lin_state[lpn] &= (uint8_t)~DV_DEMOTED;  /* another chance */
+	}
 	if (d->lin_state[lpn] & DV_X)
 		return -1;
 	if (d->lin_state[lpn] & DV_REFUSED)
@@ -448,9 +477,11 @@ int bt_direct_init(struct bt *bt, char *err, size_t errlen)
 	bt->dx = d;
 	d->lin_state = calloc(LIN_PAGES, 1);
 	d->lin_frame = calloc(LIN_PAGES, sizeof(*d->lin_frame));
+	d->short_runs = calloc(LIN_PAGES, 1);
+	d->demoted_at = calloc(LIN_PAGES, 1);
 	d->frame_state = calloc(bt->kv.npages, 1);
 	d->list = calloc(DV_MAX_MAPPED + 1, sizeof(*d->list));
-	if (!d->lin_state || !d->lin_frame || !d->frame_state || !d->list) {
+	if (!d->lin_state || !d->lin_frame || !d->short_runs || !d->demoted_at || !d->frame_state || !d->list) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -490,6 +521,8 @@ void bt_direct_destroy(struct bt *bt)
 	bt_direct_reset(bt, true);
 	free(d->lin_state);
 	free(d->lin_frame);
+	free(d->short_runs);
+	free(d->demoted_at);
 	free(d->frame_state);
 	free(d->list);
 	free(d);
@@ -620,9 +653,23 @@ int bt_direct_run(struct bt *bt)
 	const uint32_t pass = EFLAGS_HOST_MASK | EFLAGS_AC | EFLAGS_ID;
 	e.rflags = (c->eflags & pass) | EFLAGS_IF | 2;
 	d->entries++;
+	uint32_t entry_lpn = c->eip >> 12;
 	uint64_t t0 = mono_ns();
 	bt_direct_enter(c, &e);
-	d->ns += mono_ns() - t0;
+	uint64_t t1 = mono_ns(), dt = t1 - t0;
+	d->ns += dt;
+	if (t1 - d->epoch_ns >= DX_EPOCH_NS) {
+		d->epoch_ns = t1;
+		d->epoch++;
+	}
+	if (dx_exit.sig == BTVM_KICK_SIGNAL || dt >= DX_SHORT_NS)
+		d->short_runs[entry_lpn] = 0;
+	else if (++d->short_runs[entry_lpn] >= DX_DEMOTE_AFTER && d->lin_state[entry_lpn]) {
+		d->lin_state[entry_lpn] |= DV_DEMOTED;  /* in the list: mapped executable */
+		d->demoted_at[entry_lpn] = d->epoch;
+		d->short_runs[entry_lpn] = 0;
+		d->demotions++;
+	}
 	bt->gs_base = ~0ull;  /* the guest's GS was loaded: bt_select_view sets the view again */
 
 	/* guest state from the frame */
@@ -718,8 +765,10 @@ void bt_direct_print_stats(struct bt *bt, FILE *f)
 		bt->run_ns ? 100.0 * (double)d->ns / (double)bt->run_ns : 0.0,
 		(unsigned long long)d->scans, (unsigned long long)d->scans_refused,
 		(unsigned long long)d->ldt.writes, d->cpuid_faulting ? "on" : "off (pages with CPUID translated)");
-	fprintf(f, "  direct: segment loads the scan missed, fixed up at exits: %llu (host GDT collisions %llu)\n",
-		(unsigned long long)d->seg_fixups, (unsigned long long)d->collisions);
+	fprintf(f, "  direct: segment loads the scan missed, fixed up at exits: %llu (host GDT collisions %llu); "
+		   "pages translated after %d short runs: %llu\n",
+		(unsigned long long)d->seg_fixups, (unsigned long long)d->collisions, DX_DEMOTE_AFTER,
+		(unsigned long long)d->demotions);
 	fprintf(f, "  direct: exits by kind:");
 	for (int i = 0; i < TR_COUNT; i++)
 		fprintf(f, " %s %llu%s", tr_name[i], (unsigned long long)d->traps[i], i + 1 < TR_COUNT ? "," : "\n");

@@ -21,9 +21,17 @@
  * of the Intel Pentium's ability to support a secure virtual machine
  * monitor", 2000):
  *  - DXS_SEGMENT: reads of segment registers (MOV r/m,Sreg; PUSH Sreg)
- *    return the host LDT selector (TI = 1); loads (MOV Sreg, POP Sreg,
- *    LDS/LES/LSS/LFS/LGS, far CALL/JMP/RET, IRET) of a guest GDT selector
- *    would name the host GDT.
+ *    return the host LDT selector (TI = 1); loads of CS and SS (far
+ *    CALL/JMP/RET, IRET, MOV/POP SS, LSS) of a guest GDT selector would
+ *    name the host GDT.
+ *  - DXS_SEGLOAD: loads of DS, ES, FS, GS (MOV Sreg, POP Sreg, LDS, LES,
+ *    LFS, LGS).  These may run: a guest GDT selector either faults in the
+ *    host GDT (then the translator runs the instruction) or names one of
+ *    its DPL-3 entries, and direct.c puts the guest's descriptor in the
+ *    register at the next exit (fix_segments).  i386 glibc's TLS set-up
+ *    (`mov %eax,%gs`) sits on the page of the PIC thunks every function
+ *    calls: refusing it sent 540,000 calls of one benchmark through a
+ *    page fault and the translator.
  *  - DXS_SYSTEM: SLDT STR VERR VERW LLDT LTR (0F 00), SGDT SIDT SMSW and
  *    the rest of 0F 01 (the host's UMIP emulation answers SGDT/SIDT/SMSW
  *    for compatibility-mode code with its own values, XGETBV/RDTSCP/RDPID
@@ -57,7 +65,7 @@ static unsigned tail_class(const uint8_t *p, unsigned n)
 	case 0x06: case 0x07: case 0x0E: case 0x16: case 0x17: case 0x1E: case 0x1F:
 	case 0x8C: case 0x8E: case 0x9A: case 0xEA: case 0xCA: case 0xCB: case 0xCF:
 	case 0xC4: case 0xC5: case 0xFF:
-		return DXS_SEGMENT;
+		return DXS_SEGMENT;    /* the operand may be on the next page */
 	case 0x0F:
 		return DXS_SEGMENT | DXS_SYSTEM | DXS_RDTSC | DXS_CPUID;
 	}
@@ -69,12 +77,19 @@ static unsigned class_of(const ZydisDecodedInstruction *in)
 	uint8_t op = in->opcode;
 	if (in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT) {
 		switch (op) {
-		case 0x06: case 0x07: case 0x0E: case 0x16: case 0x17: case 0x1E: case 0x1F:
-		case 0x8C: case 0x8E: case 0x9A: case 0xEA: case 0xCA: case 0xCB: case 0xCF:
+		case 0x06: case 0x0E: case 0x16: case 0x1E:       /* PUSH ES/CS/SS/DS */
+		case 0x17:                                        /* POP SS */
+		case 0x8C: case 0x9A: case 0xEA: case 0xCA: case 0xCB: case 0xCF:
 			return DXS_SEGMENT;
+		case 0x07: case 0x1F:                             /* POP ES/DS */
+			return DXS_SEGLOAD;
+		case 0x8E: {
+			unsigned reg = in->raw.modrm.reg;         /* 0 ES, 2 SS, 3 DS, 4 FS, 5 GS */
+			return (reg == 0 || reg >= 3) ? DXS_SEGLOAD : DXS_SEGMENT;
+		}
 		case 0xC4: case 0xC5:
 			/* LES/LDS, unless it is a VEX prefix (then not this map) */
-			return DXS_SEGMENT;
+			return DXS_SEGLOAD;
 		case 0xFF: {
 			unsigned reg = in->raw.modrm.reg;
 			return (reg == 3 || reg == 5) ? DXS_SEGMENT : 0;  /* CALL/JMP m16:32 */
@@ -92,8 +107,10 @@ static unsigned class_of(const ZydisDecodedInstruction *in)
 		return DXS_RDTSC;
 	case 0xA2:
 		return DXS_CPUID;
-	case 0xA0: case 0xA1: case 0xA8: case 0xA9: case 0xB2: case 0xB4: case 0xB5:
+	case 0xA0: case 0xA8: case 0xB2:                  /* PUSH FS, PUSH GS, LSS */
 		return DXS_SEGMENT;
+	case 0xA1: case 0xA9: case 0xB4: case 0xB5:       /* POP FS, POP GS, LFS, LGS */
+		return DXS_SEGLOAD;
 	case 0xC7:
 		return in->mnemonic == ZYDIS_MNEMONIC_RDPID ? DXS_SYSTEM : 0;
 	}

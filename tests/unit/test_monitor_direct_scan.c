@@ -44,12 +44,16 @@ static void sensitive_instructions(void **state)
 {
 	(void)state;
 	assert_int_equal(SCAN(0x8C, 0xD8), DXS_SEGMENT);               /* mov %ds,%eax */
-	assert_int_equal(SCAN(0x8E, 0xE8), DXS_SEGMENT);               /* mov %eax,%gs */
+	assert_int_equal(SCAN(0x8E, 0xE8), DXS_SEGLOAD);               /* mov %eax,%gs */
+	assert_int_equal(SCAN(0x8E, 0xD0), DXS_SEGMENT);               /* mov %eax,%ss */
 	assert_int_equal(SCAN(0x1E), DXS_SEGMENT);                     /* push %ds */
-	assert_int_equal(SCAN(0x07), DXS_SEGMENT);                     /* pop %es */
+	assert_int_equal(SCAN(0x07), DXS_SEGLOAD);                     /* pop %es */
+	assert_int_equal(SCAN(0x17), DXS_SEGMENT);                     /* pop %ss */
 	assert_int_equal(SCAN(0x0F, 0xA8), DXS_SEGMENT);               /* push %gs */
-	assert_int_equal(SCAN(0x0F, 0xB4, 0x03), DXS_SEGMENT);         /* lfs (%ebx),%eax */
-	assert_int_equal(SCAN(0xC5, 0x03), DXS_SEGMENT);               /* lds (%ebx),%eax */
+	assert_int_equal(SCAN(0x0F, 0xA9), DXS_SEGLOAD);               /* pop %gs */
+	assert_int_equal(SCAN(0x0F, 0xB4, 0x03), DXS_SEGLOAD);         /* lfs (%ebx),%eax */
+	assert_int_equal(SCAN(0x0F, 0xB2, 0x03), DXS_SEGMENT);         /* lss (%ebx),%eax */
+	assert_int_equal(SCAN(0xC5, 0x03), DXS_SEGLOAD);               /* lds (%ebx),%eax */
 	assert_int_equal(SCAN(0xFF, 0x1B), DXS_SEGMENT);               /* lcall *(%ebx) */
 	assert_int_equal(SCAN(0xFF, 0x2B), DXS_SEGMENT);               /* ljmp *(%ebx) */
 	assert_int_equal(SCAN(0xEA, 1, 0, 0, 0, 0x73, 0), DXS_SEGMENT);/* ljmp $0x73,$1 */
