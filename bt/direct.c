@@ -9,33 +9,38 @@
  * mapped only when the guest's tables give it to user mode, read-only
  * until its entry is dirty, and filled on the host fault.
  *
- * Exactness comes first.  Code pages are mapped executable only after a
- * scan of their bytes (bt_direct_page_sensitive) finds nothing whose
- * native execution would differ from the guest's — reads of segment
- * registers (the host selectors have TI = 1), segment loads by 0x8E or
- * 0F-prefixed forms, descriptor-table instructions, SYSENTER (the host
- * kernel clobbers EBP), RDTSC/RDPMC/CPUID (host values).  Executable pages
- * are never writable in the view and their frames are write-protected in
- * the other views (the code protection of translated code), so a write
- * anywhere drops the scan.  A page the scan refuses runs translated.
+ * Exactness comes first.  Code pages are mapped executable only after
+ * bt/direct_scan.c's decoding scan finds nothing on them whose native
+ * execution would differ from the guest's (reads of segment registers:
+ * the host selectors have TI = 1; CS/SS loads and far transfers;
+ * descriptor-table and system instructions; SYSENTER, whose host entry
+ * loses EIP and EBP; RDTSC while the guest TSC is offset; CPUID when the
+ * host has no CPUID faulting).  Scans are per frame and kept while the
+ * frame is write-protected in the other views (the code protection of
+ * translated code), so a write anywhere drops the scan.  A page the scan
+ * refuses runs translated, chained like any translated code.
+ *
+ * DS/ES/FS/GS loads run natively: a guest GDT selector either faults in
+ * the host GDT (the translator then runs the instruction) or names one of
+ * its DPL-3 entries — i386 glibc's TLS selector 0x33 is the host's 64-bit
+ * user code segment — and the exit that follows (an access through the
+ * host descriptor, base 0, faults on low memory) puts the guest's own
+ * descriptor in the register (fix_segments, counted in --stats).
  *
  * Every exit is a signal (bt/direct_entry.S).  A #PF the guest's tables
  * allow is a fill; anything else — #GP of a privileged or I/O instruction,
- * INT n, INT3, INTO, #UD, #DE, x87 errors, the SIGSYS of `int 0x80` (the
- * seccomp filter traps every i386 system call), a #PF the guest must see —
- * puts EIP back on the instruction and has the translator run that one
- * instruction: its emulation is already exact, so the guest sees the same
- * exception, I/O or privilege check as under --user-exec bt.
+ * INT n, INT3, INTO, #UD, #DE, x87 errors, CPUID (faulting), the SIGSYS of
+ * `int 0x80` (the seccomp filter traps every i386 system call), a #PF the
+ * guest must see — puts EIP back on the instruction and has the translator
+ * run that one instruction: its emulation is already exact, so the guest
+ * sees the same exception, I/O or privilege check as under --user-exec bt.
+ * A page whose direct runs keep ending within 20 us (system-call loops) is
+ * translated for a few milliseconds: a signal costs more than that.
  *
- * Limits of this slice (each falls back to translation, counted in
- * --stats): guest EFLAGS with IF = 0, IOPL != 0, TF, NT or VM; a guest LDT
- * (its selectors would name host LDT entries that mirror the GDT);
- * conforming or 16-bit code; guest pages below vm.mmap_min_addr; MMIO.
- * Not caught by the scan (one-byte opcodes too common to refuse): PUSH/POP
- * of ES/CS/SS/DS, LES/LDS and far transfers; a PUSH pushes the host
- * selector, a load of a guest GDT selector faults (the host GDT entries are
- * DPL 0) except for the host's DPL-3 entries 4, 5, 6 and 15 — btvm stops
- * with an error when it sees a data segment it did not load. */
+ * Falls back to translation (counted in --stats): guest EFLAGS with IF = 0,
+ * IOPL != 0, TF, NT or VM; a guest LDT (its selectors would name host LDT
+ * entries that mirror the GDT); conforming or 16-bit code; guest pages
+ * below vm.mmap_min_addr; MMIO. */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -129,6 +134,7 @@ static struct {
 
 /* Read by direct_entry.S */
 uint64_t bt_dx_host_rsp, bt_dx_host_fs;
+volatile uint8_t bt_dx_active;        /* between the world switch in and the trampoline */
 uint16_t bt_dx_seen_sel[4];           /* DS ES FS GS at the signal */
 
 static const int gregs_of[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI };
@@ -375,6 +381,23 @@ void bt_direct_signal(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct bt_direct *d = dx_current;
+	if (d && bt_dx_active && !(g[REG_CSGSFS] & 4) && (uint64_t)g[REG_RIP] < (1ull << 32) &&
+	    sig != SIGSYS) {
+		/* Guest code left compatibility mode: a far transfer the scan
+		 * did not see (hidden in other instructions) to a host GDT code
+		 * selector, 0x33 on x86-64 Linux, now runs 64-bit code in the
+		 * direct view.  Nothing of the guest's can be trusted any more;
+		 * stop.  (Its host system calls, SIGSYS, go to the sandbox,
+		 * which names them.)  docs/security.md. */
+		char msg[200];
+		int n = snprintf(msg, sizeof(msg),
+				 "btvm: guest user code left compatibility mode (CS %#llx, RIP %#llx, signal %d); "
+				 "the VM is stopped\n",
+				 (unsigned long long)(g[REG_CSGSFS] & 0xffff), (unsigned long long)g[REG_RIP], sig);
+		if (n > 0 && write(2, msg, (size_t)n) < 0)
+			_exit(10);
+		_exit(10);
+	}
 	if (!(g[REG_CSGSFS] & 4) || !d) {
 		/* the monitor's own signal: whoever handled it before */
 		struct sigaction *o = d ? &d->old[sig] : NULL;

@@ -7,11 +7,13 @@
  * IA-32e mode; 6.14.3 for the 64-bit IRET frame).
  *
  * Out: only through signals.  bt_direct_sigstub is the handler of every
- * signal guest code can raise.  When the interrupted CS is an LDT selector
- * (TI = 1; the monitor itself only runs with the GDT's 0x33), the guest's
- * FS base is live: it records DS/ES/FS/GS (the kernel does not save them
- * in a 64-bit signal frame) and puts the host FS base (glibc's TLS) back
- * before any C runs.  bt_direct_signal (C) saves the guest registers from
+ * signal guest code can raise.  While bt_dx_active is set (from before the
+ * guest's segments are loaded until the trampoline has put the host's
+ * back) the FS base may be the guest's: the stub puts the host FS base
+ * (glibc's TLS) back before any C runs.  When the interrupted CS is an LDT
+ * selector (TI = 1; the monitor itself only runs with the GDT's 0x33), the
+ * signal came from guest code: it records DS/ES/FS/GS (the kernel does not
+ * save them in a 64-bit signal frame).  bt_direct_signal (C) saves the guest registers from
  * the frame and points the frame at bt_direct_exit_tramp on the monitor
  * stack; rt_sigreturn lands there in 64-bit mode with the guest's FPU
  * state live, which the trampoline saves before returning from
@@ -56,7 +58,9 @@ bt_direct_enter:
 	push %rax
 	mov CPU_OFF_EIP(%rdi), %eax
 	push %rax
-	/* from here the FS base is the guest's: no TLS, no C */
+	/* from here the FS base is the guest's: no TLS, no C (a signal in
+	 * this window finds bt_dx_active set and keeps it that way) */
+	movb $1, bt_dx_active(%rip)
 	movw E_DS(%rsi), %ds
 	movw E_ES(%rsi), %es
 	movw E_FS(%rsi), %fs
@@ -82,6 +86,7 @@ bt_direct_exit_tramp:
 	/* a null selector load may clear the base (Intel): TLS again */
 	mov bt_dx_host_fs(%rip), %rax
 	wrfsbase %rax
+	movb $0, bt_dx_active(%rip)
 	pop %rdi
 	fxsave64 CPU_OFF_FX_GUEST(%rdi)
 	fxrstor64 CPU_OFF_FX_HOST(%rdi)
@@ -98,15 +103,30 @@ bt_direct_exit_tramp:
 	.type bt_direct_sigstub, @function
 /* void bt_direct_sigstub(int sig, siginfo_t *si, void *uc) */
 bt_direct_sigstub:
+	cmpb $0, bt_dx_active(%rip)
+	je 2f                        /* the monitor's own signal */
 	testb $4, UC_CSGSFS(%rdx)
-	jz 1f
+	jz 3f
+	/* guest code in a host LDT segment */
 	mov %ds, bt_dx_seen_sel+0(%rip)
 	mov %es, bt_dx_seen_sel+2(%rip)
 	mov %fs, bt_dx_seen_sel+4(%rip)
 	mov %gs, bt_dx_seen_sel+6(%rip)
 	mov bt_dx_host_fs(%rip), %rax
 	wrfsbase %rax
-1:	jmp bt_direct_signal@PLT
+2:	jmp bt_direct_signal@PLT
+	/* a GDT CS while direct execution is on: the world switch in or out
+	 * (monitor code, the guest's FS base may be loaded), or guest code
+	 * that left compatibility mode.  The handler runs on the host's FS
+	 * base; the interrupted code gets its own back. */
+3:	push %rbx
+	rdfsbase %rbx
+	mov bt_dx_host_fs(%rip), %rax
+	wrfsbase %rax
+	call bt_direct_signal@PLT
+	wrfsbase %rbx
+	pop %rbx
+	ret
 	.size bt_direct_sigstub, .-bt_direct_sigstub
 
 	.section .note.GNU-stack,"",@progbits
