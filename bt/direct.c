@@ -90,11 +90,12 @@ enum dx_fallback {
 	FB_SCAN,        /* the code page holds a sensitive instruction */
 	FB_PAGE,        /* code page not user-executable, outside RAM or below mmap_min_addr */
 	FB_SHORT,       /* the page's direct runs were too short to pay for the switches */
+	FB_CONTROL,     /* CR0.TS/EM, AC without CR0.AM, DR7 breakpoints */
 	FB_COUNT,
 };
 static const char *const fb_name[FB_COUNT] = {
 	"eflags", "segments", "guest LDT", "sensitive code page", "code page not mappable",
-	"short runs",
+	"short runs", "CR0.TS/EM, AC, DR7",
 };
 
 enum dx_trap {
@@ -656,6 +657,15 @@ int bt_direct_run(struct bt *bt)
 	const uint32_t bad_flags = EFLAGS_IOPL | EFLAGS_TF | EFLAGS_NT | EFLAGS_VM;
 	if (!(c->eflags & EFLAGS_IF) || (c->eflags & bad_flags)) {
 		d->fallbacks[FB_FLAGS]++;
+		return 1;
+	}
+	/* What the host CPU would not do as the guest's: #NM for x87/SSE
+	 * under the guest's CR0.TS or EM (a lazy-FPU kernel); alignment
+	 * checks (the host has CR0.AM set, the guest may not); the guest's
+	 * code and data breakpoints (DR7 L0-3/G0-3; SDM Vol. 3B 17.2.4) */
+	if ((c->cr0 & (CR0_TS | CR0_EM)) || ((c->eflags & EFLAGS_AC) && !(c->cr0 & CR0_AM)) ||
+	    (c->dr[7] & 0xff)) {
+		d->fallbacks[FB_CONTROL]++;
 		return 1;
 	}
 	struct bt_dx_entry e;
