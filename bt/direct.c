@@ -695,9 +695,14 @@ int bt_direct_run(struct bt *bt)
 		d->epoch_ns = t1;
 		d->epoch++;
 	}
+	/* the exits of a system-call loop: `int 0x80` (SIGSYS) or a call
+	 * into the vDSO's refused page (an instruction fetch fault); faults
+	 * and fills are as dear translated */
+	bool call_exit = dx_exit.sig == SIGSYS ||
+			 (dx_exit.sig == SIGSEGV && dx_exit.trapno == 14 && (dx_exit.err & PW_PF_ID));
 	if (dx_exit.sig == BTVM_KICK_SIGNAL || dt >= DX_SHORT_NS)
 		d->short_runs[entry_lpn] = 0;
-	else if (++d->short_runs[entry_lpn] >= DX_DEMOTE_AFTER && d->lin_state[entry_lpn]) {
+	else if (call_exit && ++d->short_runs[entry_lpn] >= DX_DEMOTE_AFTER && d->lin_state[entry_lpn]) {
 		d->lin_state[entry_lpn] |= DV_DEMOTED;  /* in the list: mapped executable */
 		d->demoted_at[entry_lpn] = d->epoch;
 		d->short_runs[entry_lpn] = 0;

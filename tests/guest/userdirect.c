@@ -40,26 +40,6 @@ __asm__(
 	"	movl %edx, %eax\n"
 	"	popl %ebx\n"
 	"	ret\n"
-	/* n system calls EAX = EBX + ECX, summed */
-	"	.globl ud_syscalls\n"
-	"ud_syscalls:\n"
-	"	pushl %ebx\n"
-	"	pushl %esi\n"
-	"	pushl %edi\n"
-	"	movl 16(%esp), %esi\n"
-	"	xorl %edi, %edi\n"
-	"2:	movl $1, %eax\n"
-	"	movl %esi, %ebx\n"
-	"	movl $1, %ecx\n"
-	"	int $0x80\n"
-	"	addl %eax, %edi\n"
-	"	decl %esi\n"
-	"	jnz 2b\n"
-	"	movl %edi, %eax\n"
-	"	popl %edi\n"
-	"	popl %esi\n"
-	"	popl %ebx\n"
-	"	ret\n"
 	/* writes i to word i of a 64 KiB buffer, then sums it back */
 	"	.globl ud_memory\n"
 	"ud_memory:\n"
@@ -114,6 +94,29 @@ __asm__(
 	"	UFAULT ud_into, \"movl $0x7fffffff, %eax; addl $1, %eax\", \"into\"\n"
 	"	UFAULT ud_read, \"movl 8(%esp), %ecx\", \"movl (%ecx), %eax\"\n"
 	"	.balign 4096, 0xcc\n"   /* int3 filler: GAS would jump over a NOP one */
+	/* on a page of its own: btvm translates a page whose direct runs are
+	 * all short (one system call each), and the rest must stay direct */
+	/* n system calls EAX = EBX + ECX, summed */
+	"	.globl ud_syscalls\n"
+	"ud_syscalls:\n"
+	"	pushl %ebx\n"
+	"	pushl %esi\n"
+	"	pushl %edi\n"
+	"	movl 16(%esp), %esi\n"
+	"	xorl %edi, %edi\n"
+	"2:	movl $1, %eax\n"
+	"	movl %esi, %ebx\n"
+	"	movl $1, %ecx\n"
+	"	int $0x80\n"
+	"	addl %eax, %edi\n"
+	"	decl %esi\n"
+	"	jnz 2b\n"
+	"	movl %edi, %eax\n"
+	"	popl %edi\n"
+	"	popl %esi\n"
+	"	popl %ebx\n"
+	"	ret\n"
+	"	.balign 4096, 0xcc\n"
 	"	.text\n");
 
 static uint32_t buf[16384] ALIGNED(4096);
