@@ -237,7 +237,7 @@ static const char *syscall_check(uint32_t n)
 	return user_result == user_call_sum(n) ? NULL : "int 0x80 did not return EBX + ECX to ring 3 every time";
 }
 
-/* sysenter: ring 3, paging on, SYSENTER to a handler of two instructions
+/* sysenter: ring 3, paging on, SYSENTER to a handler of three instructions (STI last, as Linux)
  * and SYSEXIT back (SDM Vol. 2B SYSENTER, SYSEXIT; the MSRs as Linux sets
  * them, with the kit's GDT in the order SYSENTER implies). */
 #define MSR_SYSENTER_CS 0x174
@@ -560,7 +560,7 @@ static void ctxsw_teardown(void)
 static const struct bench benches[] = {
 	{ "syscall", "iret,paging", "int 0x80 from ring 3 (paging on) to a 3-instruction handler and IRET back", 1, 0,
 	  syscall_setup, syscall_run, syscall_check, syscall_teardown },
-	{ "sysenter", "iret,paging", "SYSENTER from ring 3 (paging on) to a 2-instruction handler and SYSEXIT back", 1, 0,
+	{ "sysenter", "iret,paging", "SYSENTER from ring 3 (paging on) to a 3-instruction handler (STI last) and SYSEXIT back", 1, 0,
 	  sysenter_setup, sysenter_run, sysenter_check, sysenter_teardown },
 	{ "in", "none", "inb from port 0x61 (system control port B) at CPL0", OPS_UNROLL, 0,
 	  NULL, in_run, NULL, NULL },

@@ -20,12 +20,14 @@ bench_syscall_entry:
 /* SYSENTER from ring 3 (bench_sysenter_loop below), with IA32_SYSENTER_CS =
  * SEL_KCODE, so SS = SEL_KDATA and SYSEXIT returns to SEL_UCODE/SEL_UDATA
  * (SDM Vol. 2B SYSENTER, SYSEXIT: CS+8, CS+16, CS+24).  EAX = EBX + 1,
- * then SYSEXIT to EDX with ESP = ECX, as the user loop set them. */
+ * then, as Linux returns, STI (SYSENTER cleared IF; SYSEXIT leaves EFLAGS
+ * alone) and SYSEXIT to EDX with ESP = ECX, as the user loop set them. */
 	.globl bench_sysenter_entry
 	.balign 16
 bench_sysenter_entry:
 	movl %ebx, %eax
 	addl $1, %eax
+	sti
 	sysexit
 
 /* uint32_t bench_sysenter_loop(uint32_t n): ring 3, n SYSENTER/SYSEXIT
