@@ -21,16 +21,16 @@ import statistics
 import subprocess
 import sys
 
-SYSTEMS = ["native", "btvm-bt", "btvm-kvm", "qemu-kvm", "qemu-tcg", "bochs"]
-BENCHES = ["syscall", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
-           "compute", "clisti", "pushfpopf", "irq", "ctxsw"]
+SYSTEMS = ["native", "btvm-bt", "btvm-bt-direct", "btvm-kvm", "qemu-kvm", "qemu-tcg", "bochs"]
+BENCHES = ["syscall", "sysenter", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
+           "compute", "usercompute", "clisti", "pushfpopf", "irq", "ctxsw"]
 # Adams & Agesen, ASPLOS 2006, table 2 (nanobenchmarks), where there is a
 # counterpart.
-PAPER = {"syscall": "syscall", "in": "in", "cr3": "(cr8wr: privileged register write)",
+PAPER = {"syscall": "syscall", "sysenter": "—", "usercompute": "—", "in": "in", "cr3": "(cr8wr: privileged register write)",
          "ptemod": "ptemod", "pgfault": "pgfault", "divzero": "divzero",
          "callret": "call/ret", "compute": "—", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
 RATIOS = [("bt/native", "btvm-bt", "native"), ("bt/tcg", "btvm-bt", "qemu-tcg"),
-          ("bt/kvm", "btvm-bt", "btvm-kvm")]
+          ("bt/kvm", "btvm-bt", "btvm-kvm"), ("direct/native", "btvm-bt-direct", "native")]
 MACROS = ["linux-boot", "linux-getpid", "linux-clock", "linux-fork", "linux-pipe",
           "linux-yield", "linux-pgfault", "linux-sha256", "linux-sort", "linux-file"]
 MACRO_WHAT = {
@@ -47,7 +47,7 @@ MACRO_WHAT = {
 }
 MACRO_RATIOS = [("bt/native", "btvm-bt", "native"), ("tcg/native", "qemu-tcg", "native"),
                 ("bt/tcg", "btvm-bt", "qemu-tcg")]
-COLORS = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-kvm": "#ff7f0e",
+COLORS = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-bt-direct": "#e377c2", "btvm-kvm": "#ff7f0e",
           "qemu-kvm": "#1f77b4", "qemu-tcg": "#2ca02c", "bochs": "#9467bd"}
 
 

@@ -29,6 +29,7 @@ struct bt_stats {
 	uint64_t mmio_faults, mmio_callouts;
 	uint64_t translate_ns;    /* time spent in bt_translate */
 	uint64_t cr3_invalidations, invlpg_invalidations, smc_invalidations; /* blocks dropped */
+	uint64_t fast_xfers;      /* translate.c: INT/IRET/SYSENTER/SYSEXIT that stayed in translated code */
 };
 
 #define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */

@@ -568,6 +568,8 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 	for (int k = 0; k < 5 && top[k] >= 0; k++)
 		fprintf(f, " %s %llu", ZydisMnemonicGetString((ZydisMnemonic)top[k]), (unsigned long long)shown[k]);
 	fprintf(f, "\n");
+	fprintf(f, "  bt: %llu INT/IRET/SYSENTER/SYSEXIT stayed in translated code (no dispatcher)\n",
+		(unsigned long long)bt->st.fast_xfers);
 	fprintf(f, "  bt: blocks dropped by CR3 loads %llu, INVLPG %llu, writes to code %llu\n",
 		(unsigned long long)bt->st.cr3_invalidations, (unsigned long long)bt->st.invlpg_invalidations,
 		(unsigned long long)bt->st.smc_invalidations);

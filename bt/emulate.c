@@ -222,6 +222,26 @@ static int leave_to(struct bt *bt, uint32_t eip)
 	return LEAVE;
 }
 
+/* After a segment register load (MOV, POP, LDS..LSS) that did not fault.
+ * A new SS goes through the dispatcher (MOV/POP SS hold interrupts off for
+ * one instruction, SDM Vol. 2B MOV; the next block is then translated one
+ * instruction long), and so does any load that dropped the translations
+ * (bt_load_seg flushes on a new CS/DS/ES/SS base, which blocks fold in).
+ * Otherwise nothing a block assumes has changed (FS and GS bases are read
+ * at run time) and it goes on: Linux's kernel entry and exit reload DS,
+ * ES and FS with the bases they had. */
+static int seg_loaded(struct bt *bt, int sreg, bool shadow, uint64_t gen, uint32_t next)
+{
+	if (sreg == S_SS) {
+		if (shadow) {
+			bt->cpu.irq_shadow = true;
+			bt->single_next = true;
+		}
+		return leave_to(bt, next);
+	}
+	return bt->tc.generation == gen ? CONT : leave_to(bt, next);
+}
+
 static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t next)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -1114,14 +1134,11 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 				return LEAVE;
 			bool fault;
 			uint32_t err;
+			uint64_t gen = bt->tc.generation;
 			c->eip = eip;
 			if (bt_load_seg(bt, s, (uint16_t)v, &fault, &err) < 0)
 				return LEAVE;
-			if (s == S_SS) {
-				c->irq_shadow = true; /* MOV SS: one instruction before interrupts */
-				bt->single_next = true;
-			}
-			return leave_to(bt, next);
+			return seg_loaded(bt, s, true, gen, next);
 		}
 		if (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		    ZydisRegisterGetClass(src->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
@@ -1313,16 +1330,13 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 			bool fault;
 			uint32_t err;
 			int s = ZydisRegisterGetId(in.ops[0].reg.value);
+			uint64_t gen = bt->tc.generation;
 			c->eip = eip;
 			if (bt_load_seg(bt, s, (uint16_t)v, &fault, &err) < 0) {
 				c->regs[R_ESP] = esp0;
 				return LEAVE;
 			}
-			if (s == S_SS) {
-				c->irq_shadow = true;
-				bt->single_next = true;
-			}
-			return leave_to(bt, next);
+			return seg_loaded(bt, s, true, gen, next);
 		}
 		{
 			uint32_t v, esp0 = c->regs[R_ESP];
@@ -1441,11 +1455,12 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 		READ(lin + osz, &sel, 2);
 		bool fault;
 		uint32_t err;
+		uint64_t gen = bt->tc.generation;
 		c->eip = eip;
 		if (bt_load_seg(bt, s, sel, &fault, &err) < 0)
 			return LEAVE;
 		reg_write(c, in.ops[0].reg.value, off);
-		return leave_to(bt, next);
+		return seg_loaded(bt, s, false, gen, next); /* LSS has no interrupt shadow */
 	}
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
 		return raise_at(bt, eip, 6, false, 0);

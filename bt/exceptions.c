@@ -36,6 +36,14 @@ void bt_unsupported(struct bt *bt, const char *fmt, ...)
  * translations drops them, as a guest write through the view would. */
 void bt_code_written(struct bt *bt, uint32_t pa)
 {
+	uint64_t pg = pa >> 12;
+	/* Most writes (pushed frames, string stores) hit frames without
+	 * translations: only the direct view may care then. */
+	if (pg < bt->kv.npages && !bt->kv.code_pages[pg] && !bt->uv.code_pages[pg]) {
+		if (bt->dx)
+			bt_direct_frame_written(bt, (uint32_t)pg);
+		return;
+	}
 	if (bt_views_unprotect(bt, pa))
 		bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, pa >> 12);
 }
@@ -46,6 +54,18 @@ void bt_tlb_flush(struct bt *bt)
 		bt->tlb[i].valid = false;
 }
 
+/* The C TLB's answer for lin, or false (a miss, or paging off). */
+static inline bool tlb_hit(struct bt *bt, uint32_t lin, bool write, uint32_t *pa)
+{
+	bool user = bt->cpu.cpl == 3 && !bt->implicit_sv;
+	const struct bt_tlb_entry *t = &bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)];
+	if (t->valid && t->lpn == lin >> 12 && t->user == user && (!write || t->write_ok)) {
+		*pa = t->ppn << 12 | (lin & 0xfff);
+		return true;
+	}
+	return false;
+}
+
 bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -53,12 +73,10 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 		*pa = lin;
 		return true;
 	}
+	if (tlb_hit(bt, lin, acc == PW_WRITE, pa))
+		return true;
 	bool user = c->cpl == 3 && !bt->implicit_sv;
 	struct bt_tlb_entry *t = &bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)];
-	if (t->valid && t->lpn == lin >> 12 && t->user == user && (acc != PW_WRITE || t->write_ok)) {
-		*pa = t->ppn << 12 | (lin & 0xfff);
-		return true;
-	}
 	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, user, true };
 	struct pw_result r;
 	pw_walk(&bt->vm->mem.phys, &rq, &r);
@@ -82,9 +100,9 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 }
 
 /* Guest memory from C, by linear address, page by page. */
-static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, bool write)
+static __attribute__((noinline)) bool access_lin_pages(struct bt *bt, uint32_t lin, uint8_t *p, unsigned len,
+						       bool write)
 {
-	uint8_t *p = buf;
 	while (len) {
 		unsigned chunk = 4096 - (lin & 0xfff);
 		if (chunk > len)
@@ -115,6 +133,33 @@ static bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, boo
 		len -= chunk;
 	}
 	return true;
+}
+
+/* The common case first, without a call: event delivery, IRET and the
+ * emulator's pushes, pops and descriptor reads are a few bytes within one
+ * page of RAM whose translation the TLB has (so the walk that filled it
+ * already set A, and D for a write). */
+static inline bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned len, bool write)
+{
+	uint8_t *p = buf;
+	uint32_t fpa = lin;
+	if ((lin & 0xfff) + len <= 4096 && (!(bt->cpu.cr0 & CR0_PG) || tlb_hit(bt, lin, write, &fpa))) {
+		uint8_t *h = phys_ptr(&bt->vm->mem.phys, fpa, len);
+		if (h) {
+			uint8_t *to = write ? h : p, *from = write ? p : h;
+			switch (len) {         /* constant sizes: no call to memcpy */
+			case 1: *to = *from; break;
+			case 2: memcpy(to, from, 2); break;
+			case 4: memcpy(to, from, 4); break;
+			case 8: memcpy(to, from, 8); break;
+			default: memcpy(to, from, len); break;
+			}
+			if (write)
+				bt_code_written(bt, fpa);
+			return true;
+		}
+	}
+	return access_lin_pages(bt, lin, p, len, write);
 }
 
 /* Implicit supervisor-mode accesses (SDM Vol. 3A 4.6): the GDT, LDT, IDT

@@ -40,6 +40,7 @@ enum { H_RAX, H_RCX, H_RDX, H_RBX, H_RSP, H_RBP, H_RSI, H_RDI,
 struct emit {
 	uint8_t *p, *end;
 	bool overflow;
+	bool single;        /* a one-instruction (TM_SINGLE) translation */
 };
 
 static void b1(struct emit *e, uint8_t v)
@@ -513,6 +514,69 @@ static void emit_emulate_insn(struct bt *bt, struct emit *e, const struct insn *
 }
 #define emit_emulate(e, eip, ends) emit_emulate_insn(bt, (e), in)
 
+/* ---- privilege transfers that stay in translated code: INT n, IRET,
+ * SYSENTER, SYSEXIT.  The emulator does the transfer with every check of
+ * the SDM (gate type and DPL, the TSS stack, IRET's RPL and segment
+ * checks: exceptions.c, emulate.c, gates.c); then, instead of leaving for
+ * the dispatcher (an FXSAVE/FXRSTOR pair each way and a block lookup),
+ * the callout selects the view and the inline lookup table of the new CPL
+ * and returns into the block, whose last bytes jump to cpu->eip through
+ * that table (a miss exits to the dispatcher as any indirect branch
+ * does).  Whatever the dispatcher must see first makes it leave as
+ * before. ---- */
+static bool xfer_insn(const struct insn *in)
+{
+	switch (in->zi.mnemonic) {
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int co_xfer(struct bt_cpu *c, uint32_t idx)
+{
+	struct bt *bt = bt_of(c);
+	struct tcache *tc = &bt->tc;
+	uint64_t gen = tc->generation, inval = tc->invalidations;
+	if (bt_co_emulate(c, idx) == 0) {
+		/* did not transfer: on to the next instruction */
+		const struct insn *in = &tc->emul[idx];
+		c->eip = in->eip + in->len;
+		return 0;
+	}
+	/* Back to the dispatcher for: an exception to deliver, a shutdown or
+	 * error; translations dropped under this block (a task switch, a new
+	 * segment base); a single step (TF), an interrupt shadow or a
+	 * one-instruction translation next; an interrupt the new IF lets in;
+	 * a stop; ring 3 that --user-exec direct runs. */
+	if (bt->exit != BX_DISPATCH || tc->generation != gen || tc->invalidations != inval ||
+	    (c->eflags & EFLAGS_TF) || c->irq_shadow || bt->single_next || bt->smc_step ||
+	    bt->mmio_step || bt->vm->stop ||
+	    ((c->eflags & EFLAGS_IF) && (bt->want_irq_window || c->irq_pend)) ||
+	    (bt->dx && c->cpl == 3))
+		return 1;
+	c->lookup = (uint64_t)(uintptr_t)tc->ibl[c->cpl != 0];
+	bt_select_view(bt);
+	bt->st.fast_xfers++;
+	return 0;
+}
+
+/* The transfer's callout, then `mov r13d,[r15+EIP]` and the inline lookup. */
+static void emit_xfer(struct bt *bt, struct emit *e, const struct insn *in)
+{
+	int idx = tcache_keep_insn(&bt->tc, in);
+	if (idx < 0) {
+		emit_callout(e, bt_co_emulate_at, in->eip); /* cannot happen: room is reserved */
+		emit_exit(e, in->eip + in->len);
+		return;
+	}
+	emit_callout(e, co_xfer, (uint32_t)idx);
+	b1(e, 0x45); b1(e, 0x8B); b1(e, 0x6F); b1(e, CPU_OFF_EIP);  /* mov r13d,[r15+EIP] */
+	emit_exit_r13(e);
+}
+
 
 /* ---- inline sensitive instructions (CPL 0): the virtual IF and the other
  * virtual flags live in cpu->vif / cpu->vflags while translated code runs
@@ -864,6 +928,10 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 				emit_exit(e, next);
 			return !last;
 		}
+		if (!e->single && xfer_insn(in)) {
+			emit_xfer(bt, e, in);
+			return false;
+		}
 		emit_emulate(e, eip, true);
 		/* Instructions that do not change control flow or the
 		 * translation assumptions continue in the block. */
@@ -960,7 +1028,7 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->eip = eip;
 	b->mode = mode;
-	struct emit e = { b->code, b->code + 64 * 1024, false };
+	struct emit e = { b->code, b->code + 64 * 1024, false, (mode & TM_SINGLE) != 0 };
 	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
 	b->page0 = b->page1 = UINT32_MAX;

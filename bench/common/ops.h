@@ -44,13 +44,13 @@ static inline void ops_callret_loop(uint32_t n)
  * a 256-entry table; returns the final state. */
 uint32_t ops_compute_loop(uint32_t n, uint32_t *table);
 
-/* int 0x80 round trips with EAX = nr; returns the last EAX. */
-static inline uint32_t ops_int80_loop(uint32_t n, uint32_t nr)
-{
-	uint32_t r = 0;
-	for (uint32_t i = n; i; i--)
-		__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr) : "memory", "cc");
-	return r;
-}
+/* The ring-3 loops (user.S, on a page of their own). */
+/* n int 0x80 round trips with EAX = nr, EBX = remaining count, ECX = 1;
+ * returns the sum of the EAX values that came back. */
+uint32_t ops_int80_loop(uint32_t n, uint32_t nr);
+/* usercompute: n xorshift steps, each a load and a store into a 64 KiB
+ * buffer (OPS_USERBUF_WORDS words). */
+#define OPS_USERBUF_WORDS 16384
+uint32_t ops_usercompute_loop(uint32_t n, uint32_t *buf);
 
 #endif

@@ -76,7 +76,8 @@ static inline uint64_t now(void)
 }
 
 volatile uint32_t bench_divzero_count, bench_irq_count;
-extern char bench_syscall_entry[], bench_divzero_entry[], bench_irq0_entry[];
+extern char bench_syscall_entry[], bench_sysenter_entry[], bench_divzero_entry[], bench_irq0_entry[];
+uint32_t bench_sysenter_loop(uint32_t n);       /* stubs.S, ring 3 */
 
 static uint8_t frames[4][4096] ALIGNED(4096);   /* data pages for the paging benchmarks */
 static uint32_t dir_b[1024] ALIGNED(4096);      /* ctxsw: the second address space */
@@ -137,10 +138,19 @@ static uint64_t deadline_after_ms(uint32_t ms)
 }
 
 /* ---------------------------------------------------------------- ring 3 */
-/* IOPL3 when ring 3 has to read the PIT clock; IF=0 either way. */
+/* IF=1, as user code runs (every IRQ is masked at the PIC outside the irq
+ * benchmark, so none arrives; and btvm --user-exec direct runs ring 3 on
+ * the CPU only with IF=1); IOPL3 when ring 3 has to read the PIT clock. */
 static uint32_t user_eflags(void)
 {
-	return use_pit ? EFLAGS_IOPL3 | 0x2 : 0x2;
+	return (use_pit ? EFLAGS_IOPL3 : 0) | EFLAGS_IF | 0x2;
+}
+
+/* The sum ops_int80_loop and bench_sysenter_loop get back from the
+ * handlers (EBX + 1 for EBX = n..1), mod 2^32. */
+static uint32_t user_call_sum(uint32_t n)
+{
+	return (uint32_t)((uint64_t)n * (n + 1) / 2 + n);
 }
 
 static volatile uint64_t user_cycles;
@@ -150,6 +160,27 @@ static uint32_t user_syscall(uint32_t n)
 {
 	uint64_t t0 = now();
 	uint32_t r = ops_int80_loop(n, 1);
+	uint64_t t1 = now();
+	user_cycles = t1 - t0;
+	user_result = r;
+	return 0;
+}
+
+static uint32_t user_sysenter(uint32_t n)
+{
+	uint64_t t0 = now();
+	uint32_t r = bench_sysenter_loop(n);
+	uint64_t t1 = now();
+	user_cycles = t1 - t0;
+	user_result = r;
+	return 0;
+}
+
+static uint32_t userbuf[OPS_USERBUF_WORDS] ALIGNED(4096);
+static uint32_t user_usercompute(uint32_t n)
+{
+	uint64_t t0 = now();
+	uint32_t r = ops_usercompute_loop(n, userbuf);
 	uint64_t t1 = now();
 	user_cycles = t1 - t0;
 	user_result = r;
@@ -181,14 +212,19 @@ struct bench {
 	void (*teardown)(void);
 };
 
-/* syscall */
+/* syscall: ring 3, paging on, int 0x80 through a DPL-3 interrupt gate to
+ * a handler of three instructions and IRET back. */
+static void paging_on(void);
+static void paging_off(void);
 static void syscall_setup(void)
 {
+	paging_on();
 	idt_set_gate(VEC_SYSCALL, (uint32_t)bench_syscall_entry, SEL_KCODE, GATE_INT(3));
 }
 static void syscall_teardown(void)
 {
 	idt_set_gate(VEC_SYSCALL, isr_stub_addr(VEC_SYSCALL), SEL_KCODE, GATE_INT(3));
+	paging_off();
 }
 static uint64_t syscall_run(uint32_t n)
 {
@@ -198,8 +234,58 @@ static uint64_t syscall_run(uint32_t n)
 }
 static const char *syscall_check(uint32_t n)
 {
-	(void)n;
-	return user_result == 1 ? NULL : "int 0x80 did not return to ring 3 with EAX intact";
+	return user_result == user_call_sum(n) ? NULL : "int 0x80 did not return EBX + ECX to ring 3 every time";
+}
+
+/* sysenter: ring 3, paging on, SYSENTER to a handler of three instructions (STI last, as Linux)
+ * and SYSEXIT back (SDM Vol. 2B SYSENTER, SYSEXIT; the MSRs as Linux sets
+ * them, with the kit's GDT in the order SYSENTER implies). */
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+static uint8_t sysenter_stack[4096] ALIGNED(16);
+static inline void wrmsr(uint32_t msr, uint32_t lo)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"(lo), "d"(0u) : "memory");
+}
+static void sysenter_setup(void)
+{
+	paging_on();
+	wrmsr(MSR_SYSENTER_CS, SEL_KCODE);
+	wrmsr(MSR_SYSENTER_ESP, (uint32_t)(sysenter_stack + sizeof(sysenter_stack)));
+	wrmsr(MSR_SYSENTER_EIP, (uint32_t)bench_sysenter_entry);
+}
+static void sysenter_teardown(void)
+{
+	wrmsr(MSR_SYSENTER_CS, 0);
+	paging_off();
+}
+static uint64_t sysenter_run(uint32_t n)
+{
+	user_result = 0;
+	run_user(user_sysenter, n, user_eflags());
+	return user_cycles;
+}
+static const char *sysenter_check(uint32_t n)
+{
+	return user_result == user_call_sum(n) ? NULL : "SYSENTER did not return EBX + 1 to ring 3 every time";
+}
+
+/* usercompute: ring 3, paging on, the xorshift/load/store loop over a
+ * 64 KiB buffer (bench/common/user.S).  Each run starts from a zeroed
+ * buffer; the check runs the same loop at CPL 0 on a zeroed buffer and
+ * compares the results. */
+static uint64_t usercompute_run(uint32_t n)
+{
+	memset(userbuf, 0, sizeof(userbuf));
+	run_user(user_usercompute, n, user_eflags());
+	return user_cycles;
+}
+static const char *usercompute_check(uint32_t n)
+{
+	uint32_t got = user_result;
+	memset(userbuf, 0, sizeof(userbuf));
+	return ops_usercompute_loop(n, userbuf) == got ? NULL : "ring 3 computed something else than the same loop at CPL0";
 }
 
 /* in */
@@ -472,8 +558,10 @@ static void ctxsw_teardown(void)
 }
 
 static const struct bench benches[] = {
-	{ "syscall", "iret", "int 0x80 from ring 3 to a bare handler and IRET back", 1, 0,
+	{ "syscall", "iret,paging", "int 0x80 from ring 3 (paging on) to a 3-instruction handler and IRET back", 1, 0,
 	  syscall_setup, syscall_run, syscall_check, syscall_teardown },
+	{ "sysenter", "iret,paging", "SYSENTER from ring 3 (paging on) to a 3-instruction handler (STI last) and SYSEXIT back", 1, 0,
+	  sysenter_setup, sysenter_run, sysenter_check, sysenter_teardown },
 	{ "in", "none", "inb from port 0x61 (system control port B) at CPL0", OPS_UNROLL, 0,
 	  NULL, in_run, NULL, NULL },
 	{ "cr3", "paging", "mov to CR3 (same page directory) with paging on", OPS_UNROLL, 0,
@@ -488,6 +576,8 @@ static const struct bench benches[] = {
 	  NULL, callret_run, NULL, NULL },
 	{ "compute", "none", "24 instructions of ALU, table loads/stores, a call/ret and a branch at CPL0", 1, 0,
 	  NULL, compute_run, NULL, NULL },
+	{ "usercompute", "iret,paging", "ring 3 (paging on): a xorshift step, a load and a store in a 64 KiB buffer (15 instructions)", 1, 0,
+	  paging_on, usercompute_run, usercompute_check, paging_off },
 	{ "clisti", "none", "cli; sti at CPL0", OPS_UNROLL, 0,
 	  NULL, clisti_run, NULL, NULL },
 	{ "pushfpopf", "none", "pushf; popf at CPL0", OPS_UNROLL, 0,

@@ -4,15 +4,58 @@
 #include "guest_asm.h"
 
 	.text
-/* int 0x80 from ring 3.  EAX = SYS_EXIT goes to the kit's own stub (so
- * run_user() can return); anything else returns at once. */
+/* int 0x80 from ring 3 (ops_int80_loop, bench/common/user.S): EAX =
+ * EBX + ECX, a few register operations, and IRET.  EAX = SYS_EXIT goes to
+ * the kit's own stub (so run_user() can return). */
 	.globl bench_syscall_entry
 	.balign 16
 bench_syscall_entry:
 	testl %eax, %eax
 	jz 1f
+	movl %ebx, %eax
+	addl %ecx, %eax
 	iret
 1:	jmp isr_stubs + VEC_SYSCALL * ISR_STUB_SIZE
+
+/* SYSENTER from ring 3 (bench_sysenter_loop below), with IA32_SYSENTER_CS =
+ * SEL_KCODE, so SS = SEL_KDATA and SYSEXIT returns to SEL_UCODE/SEL_UDATA
+ * (SDM Vol. 2B SYSENTER, SYSEXIT: CS+8, CS+16, CS+24).  EAX = EBX + 1,
+ * then, as Linux returns, STI (SYSENTER cleared IF; SYSEXIT leaves EFLAGS
+ * alone) and SYSEXIT to EDX with ESP = ECX, as the user loop set them. */
+	.globl bench_sysenter_entry
+	.balign 16
+bench_sysenter_entry:
+	movl %ebx, %eax
+	addl $1, %eax
+	sti
+	sysexit
+
+/* uint32_t bench_sysenter_loop(uint32_t n): ring 3, n SYSENTER/SYSEXIT
+ * round trips with EBX = the remaining count; returns the sum of the EAX
+ * values, n(n+1)/2 + n.  (On the kernel's pages, not the direct-execution
+ * page of user.S: SYSENTER is one of the instructions that keep a page
+ * translated under --user-exec direct.) */
+	.globl bench_sysenter_loop
+	.type bench_sysenter_loop, @function
+bench_sysenter_loop:
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	movl 16(%esp), %esi
+	xorl %edi, %edi
+2:	movl %esi, %ebx
+	movl %esp, %ecx
+	movl $3f, %edx
+	sysenter
+3:	addl %eax, %edi
+	decl %esi
+	jnz 2b
+	movl %edi, %eax
+	popl %edi
+	popl %esi
+	popl %ebx
+	ret
+	.size bench_sysenter_loop, . - bench_sysenter_loop
 
 /* #DE from the `divl %reg` of the divzero benchmark (2 bytes, F7 /6 with a
  * register operand): skip it and count. */
