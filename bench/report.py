@@ -45,7 +45,8 @@ MACRO_WHAT = {
     "linux-sort": "qsort of 512 Ki ints",
     "linux-file": "16 MiB tmpfs write + read, 4 KiB calls",
 }
-MACRO_RATIOS = [("bt/native", "btvm-bt", "native"), ("tcg/native", "qemu-tcg", "native"),
+MACRO_RATIOS = [("direct/native", "btvm-bt-direct", "native"), ("bt/native", "btvm-bt", "native"),
+                ("tcg/native", "qemu-tcg", "native"), ("direct/tcg", "btvm-bt-direct", "qemu-tcg"),
                 ("bt/tcg", "btvm-bt", "qemu-tcg")]
 COLORS = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-bt-direct": "#e377c2", "btvm-kvm": "#ff7f0e",
           "qemu-kvm": "#1f77b4", "qemu-tcg": "#2ca02c", "bochs": "#9467bd"}

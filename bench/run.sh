@@ -11,8 +11,9 @@
 #   --only      only these benchmarks (default: all): nanobenchmark names,
 #               linux-* macro names, or the groups nano and linux
 #   --systems   only these columns (default: native,btvm-bt,btvm-bt-direct,
-#               btvm-kvm,qemu-kvm,qemu-tcg,bochs; btvm-bt-direct is
-#               btvm-bt with --user-exec direct)
+#               btvm-kvm,qemu-kvm,qemu-tcg,bochs; btvm-bt runs guest
+#               ring 3 translated (--user-exec bt), btvm-bt-direct on the
+#               CPU (--user-exec direct, btvm's default))
 #   --reps N    repetitions (each one boots every system once, in turn)
 #   --ms N      target time of each nanobenchmark run, in the guest's clock
 #   --linux-ms N  target time of each timed loop in the Linux guest
@@ -156,7 +157,12 @@ na_all() { for b in "${benches[@]}"; do na "$1" "$b" "$2" "$3"; done; }
 meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
 
 # The btvm options of a btvm-* column beyond --accel.
-btvm_opts() { [ "$1" = btvm-bt-direct ] && echo "--user-exec direct"; }
+btvm_opts() {
+	case "$1" in
+	btvm-bt) echo "--user-exec bt" ;;
+	btvm-bt-direct) echo "--user-exec direct" ;;
+	esac
+}
 
 kvm_line="" kvm_rc=""
 declare -A PROBE_RC PROBE_LINE
@@ -474,15 +480,13 @@ for sys in "${sys_list[@]}"; do
 		else
 			LRUNLIST[native]=$guest_list
 		fi ;;
-	btvm-bt | qemu-tcg)
+	btvm-bt | btvm-bt-direct | qemu-tcg)
 		case "$sys" in
-		btvm-bt) [ -n "$BTVM" ] || { lna_all btvm-bt "not built" "btvm-bt: $btvm_why"; continue; } ;;
+		btvm-bt*) [ -n "$BTVM" ] || { lna_all "$sys" "not built" "$sys: $btvm_why"; continue; } ;;
 		qemu-tcg) command -v qemu-system-i386 >/dev/null ||
 			{ lna_all qemu-tcg "no QEMU" "qemu-tcg: qemu-system-i386 is not installed (scripts/setup.sh)"; continue; } ;;
 		esac
 		LRUNLIST[$sys]=" boot$guest_list" ;;
-	btvm-bt-direct)
-		lna_all btvm-bt-direct "not run" "btvm-bt-direct: --user-exec direct is experimental and not yet right for a Linux guest's programs (docs/design.md, \"Direct execution\"); the nanobenchmarks' user loops are what it runs here" ;;
 	btvm-kvm | qemu-kvm)
 		# Linux turns on paging and returns from interrupts with IRET.
 		if [ -z "$BTVM" ]; then
@@ -525,8 +529,10 @@ linux_boot() {
 	cmdline="$(cat "$LGUEST/cmdline")${tsc_khz:+ tsc_early_khz=$tsc_khz} bench_ms=$linux_ms bench_list=${csv:-none}"
 	local cmd
 	case "$sys" in
-	btvm-bt | btvm-kvm)
-		cmd=(timeout $((to + 15)) "$BTVM" run --accel "${sys#btvm-}" --mem 256M --initrd "$LGUEST/initrd.gz"
+	btvm-bt | btvm-bt-direct | btvm-kvm)
+		local accel=${sys#btvm-}
+		# shellcheck disable=SC2046 # the options are words
+		cmd=(timeout $((to + 15)) "$BTVM" run --accel "${accel%-direct}" $(btvm_opts "$sys") --mem 256M --initrd "$LGUEST/initrd.gz"
 			--append "$cmdline" --serial stdio --timeout "$to" "$LGUEST/vmlinuz") ;;
 	qemu-tcg | qemu-kvm)
 		# tests/linux/run-linux.sh's command line: no PCI, ACPI or IOAPIC,
