@@ -550,12 +550,13 @@ static int co_xfer(struct bt_cpu *c, uint32_t idx)
 	 * error; translations dropped under this block (a task switch, a new
 	 * segment base); a single step (TF), an interrupt shadow or a
 	 * one-instruction translation next; an interrupt the new IF lets in;
-	 * a stop; ring 3 that --user-exec direct runs. */
+	 * a stop; ring 3 that --user-exec direct may run (not a page it
+	 * refused or gave up on: those stay translated). */
 	if (bt->exit != BX_DISPATCH || tc->generation != gen || tc->invalidations != inval ||
 	    (c->eflags & EFLAGS_TF) || c->irq_shadow || bt->single_next || bt->smc_step ||
 	    bt->mmio_step || bt->vm->stop ||
 	    ((c->eflags & EFLAGS_IF) && (bt->want_irq_window || c->irq_pend)) ||
-	    (bt->dx && c->cpl == 3))
+	    (bt->dx && c->cpl == 3 && !bt_direct_page_refused(bt, c->eip)))
 		return 1;
 	c->lookup = (uint64_t)(uintptr_t)tc->ibl[c->cpl != 0];
 	bt_select_view(bt);

@@ -2,7 +2,7 @@
  * benchmarks, shared by the guest kernel (run at CPL 3, paging on) and the
  * native program (an i386 process), so both columns time the same code.
  *
- * They sit on a 4 KiB page of their own (.text.user, aligned and padded
+ * They sit on 4 KiB pages of their own (.text.user, aligned and padded
  * with INT3): under `btvm --user-exec direct` a guest code page runs on
  * the CPU only when a scan finds none of the instructions it refuses
  * (docs/design.md, "Direct execution") -- RDTSC, SYSENTER and the segment
@@ -37,6 +37,11 @@ ops_int80_loop:
 	popl %ebx
 	ret
 	.size ops_int80_loop, . - ops_int80_loop
+
+/* The compute loop on a page of its own: btvm translates for a while a
+ * page whose direct runs all end within microseconds (the int 0x80 loop's
+ * page: one system call per run), and that must not be this one. */
+	.balign 4096, 0xcc
 
 /* uint32_t ops_usercompute_loop(uint32_t n, uint32_t *buf)
  * n iterations of a xorshift32 step (Marsaglia's 13/17/5) whose
