@@ -752,6 +752,16 @@ int bt_direct_run(struct bt *bt)
 		/* int 0x80: EIP is after the CD 80 (seccomp reports the call
 		 * with the registers as they were: SECCOMP_RET_TRAP) */
 		d->traps[TR_SYS]++;
+		if (trap_insn_start(bt, c->eip, 0x80) == c->eip) {
+			/* not after an `int 0x80`: a SYSENTER (or AMD's SYSCALL)
+			 * the scan did not see, hidden in other instructions.  The
+			 * host's compat entry replaced EIP and EBP, so the guest's
+			 * state is lost: say so rather than go on with it. */
+			bt_set_error(bt, "--user-exec direct: guest user code made a system call the scan did not see "
+				     "(a SYSENTER hidden in other instructions); its EIP and EBP are lost (at %#x)", c->eip);
+			bt->exit = BX_ERROR;
+			return 0;
+		}
 		c->eip = trap_insn_start(bt, c->eip, 0x80);
 		break;
 	case SIGTRAP:
