@@ -140,6 +140,7 @@ uint16_t bt_dx_seen_sel[4];           /* DS ES FS GS at the signal */
 
 static const int gregs_of[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI };
 static struct bt_direct *dx_current;
+static uint16_t dx_host_cs;           /* the monitor's code segment (0x33) */
 
 static uint64_t mono_ns(void)
 {
@@ -382,18 +383,26 @@ void bt_direct_signal(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct bt_direct *d = dx_current;
-	if (d && bt_dx_active && !(g[REG_CSGSFS] & 4) && (uint64_t)g[REG_RIP] < (1ull << 32) &&
-	    sig != SIGSYS) {
-		/* Guest code left compatibility mode: a far transfer the scan
-		 * did not see (hidden in other instructions) to a host GDT code
-		 * selector, 0x33 on x86-64 Linux, now runs 64-bit code in the
-		 * direct view.  Nothing of the guest's can be trusted any more;
-		 * stop.  (Its host system calls, SIGSYS, go to the sandbox,
-		 * which names them.)  docs/security.md. */
-		char msg[200];
+	uint16_t cs = (uint16_t)g[REG_CSGSFS];
+	if (d && bt_dx_active && !(cs & 4) && (cs != dx_host_cs || (uint64_t)g[REG_RIP] < (1ull << 32))) {
+		/* Guest code runs on a host code segment instead of its own: a
+		 * far transfer the scan did not see (hidden in other
+		 * instructions) to a host GDT selector — 0x33 on x86-64 Linux
+		 * is 64-bit code — or a hidden SYSENTER, after which the host's
+		 * compat entry returns on its own 0x23 (RIP in the host's
+		 * vDSO).  The monitor's own code in the world switch runs on
+		 * the host CS above 4 GiB.  Nothing of the guest's
+		 * can be trusted any more: stop.  A host system call from there
+		 * (SIGSYS) goes to the sandbox, which names it.  docs/security.md */
+		struct sigaction *o = &d->old[SIGSYS];
+		if (sig == SIGSYS && (o->sa_flags & SA_SIGINFO) && o->sa_sigaction) {
+			o->sa_sigaction(sig, si, ctx);
+			return;
+		}
+		char msg[240];
 		int n = snprintf(msg, sizeof(msg),
-				 "btvm: guest user code left compatibility mode (CS %#llx, RIP %#llx, signal %d); "
-				 "the VM is stopped\n",
+				 "btvm: guest user code escaped its segments to host code segment %#llx (RIP %#llx, "
+				 "signal %d): a far transfer or SYSENTER hidden from the code scan; the VM is stopped\n",
 				 (unsigned long long)(g[REG_CSGSFS] & 0xffff), (unsigned long long)g[REG_RIP], sig);
 		if (n > 0 && write(2, msg, (size_t)n) < 0)
 			_exit(10);
@@ -516,6 +525,7 @@ int bt_direct_init(struct bt *bt, char *err, size_t errlen)
 	}
 	d->low = w.base;
 	__asm__ volatile("rdfsbase %0" : "=r"(bt_dx_host_fs));
+	__asm__ volatile("mov %%cs, %0" : "=r"(dx_host_cs));
 	/* The alternate signal stack: set now, before the sandbox. */
 	stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 };
 	if (!ss.ss_sp || sigaltstack(&ss, NULL) < 0) {
