@@ -763,12 +763,13 @@ int bt_direct_run(struct bt *bt)
 		 * with the registers as they were: SECCOMP_RET_TRAP) */
 		d->traps[TR_SYS]++;
 		if (trap_insn_start(bt, c->eip, 0x80) == c->eip) {
-			/* not after an `int 0x80`: a SYSENTER (or AMD's SYSCALL)
-			 * the scan did not see, hidden in other instructions.  The
-			 * host's compat entry replaced EIP and EBP, so the guest's
-			 * state is lost: say so rather than go on with it. */
-			bt_set_error(bt, "--user-exec direct: guest user code made a system call the scan did not see "
-				     "(a SYSENTER hidden in other instructions); its EIP and EBP are lost (at %#x)", c->eip);
+			/* not after an `int 0x80`, yet from the guest's own code
+			 * segment: no host entry is known to do that (a hidden
+			 * SYSENTER comes back on the host's 0x23, handled in
+			 * bt_direct_signal); whatever it was, EIP cannot be
+			 * trusted: say so rather than go on with it. */
+			bt_set_error(bt, "--user-exec direct: guest user code made a system call that was not an "
+				     "int 0x80 (at %#x); its state cannot be recovered", c->eip);
 			bt->exit = BX_ERROR;
 			return 0;
 		}
