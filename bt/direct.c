@@ -762,7 +762,8 @@ int bt_direct_run(struct bt *bt)
 		/* int 0x80: EIP is after the CD 80 (seccomp reports the call
 		 * with the registers as they were: SECCOMP_RET_TRAP) */
 		d->traps[TR_SYS]++;
-		if (trap_insn_start(bt, c->eip, 0x80) == c->eip) {
+		uint32_t at = trap_insn_start(bt, c->eip, 0x80);
+		if (at == c->eip) {
 			/* not after an `int 0x80`, yet from the guest's own code
 			 * segment: no host entry is known to do that (a hidden
 			 * SYSENTER comes back on the host's 0x23, handled in
@@ -773,7 +774,7 @@ int bt_direct_run(struct bt *bt)
 			bt->exit = BX_ERROR;
 			return 0;
 		}
-		c->eip = trap_insn_start(bt, c->eip, 0x80);
+		c->eip = at;
 		break;
 	case SIGTRAP:
 		if (dx_exit.trapno == 1 && !(c->eflags & EFLAGS_TF) && (dx_exit.efl & EFLAGS_TF)) {
