@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include "monitor/host_probe.h"
 #include "monitor/kvm_util.h"
 
 #define PROBE_RAM   (2u << 20)
@@ -153,6 +154,11 @@ unsigned kvm_probe(const char **line)
 
 enum kvm_probe_result kvm_probe_for(unsigned needs, const char **line)
 {
+	if (host_mask_has(HOST_KVM)) {
+		if (line)
+			*line = "kvm: masked by " HOST_MASK_ENV " (this host's KVM is not used)";
+		return KVM_PROBE_UNAVAILABLE;
+	}
 	unsigned have = kvm_probe(line);
 	if (!(have & KVM_CAN_PROTECTED))
 		return KVM_PROBE_UNAVAILABLE;

@@ -1,4 +1,5 @@
 #include "monitor/kvm_util.h"
+#include "monitor/host_probe.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +25,10 @@ int kvm_handle_open(struct kvm_handle *h, char *err, size_t errlen)
 {
 	memset(h, 0, sizeof(*h));
 	h->kvm_fd = h->vm_fd = h->vcpu_fd = -1;
+	if (host_mask_has(HOST_KVM)) {
+		snprintf(err, errlen, "KVM is not available: masked by " HOST_MASK_ENV " (use --accel bt)");
+		return -1;
+	}
 	h->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (h->kvm_fd < 0) {
 		int e = errno;

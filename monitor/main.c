@@ -1,10 +1,11 @@
 /* btvm: command-line entry.  `btvm run` builds a VM (memory, platform,
  * loaded kernel, backend) and runs it; `btvm probe` reports what the
- * host's KVM can run.  Every error is one line on stderr, "btvm: ...". */
+ * host allows (monitor/host_probe.c) and what its KVM can run.  Every error is one line on stderr, "btvm: ...". */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "monitor/host_probe.h"
 #include "monitor/kvm_probe.h"
 #include "monitor/sandbox.h"
 #include "monitor/vm.h"
@@ -21,10 +22,33 @@ static int fail(int status, const char *fmt, ...)
 	return status;
 }
 
+/* `btvm probe` (or --accel bt): the host capability table, or with
+ * --needs a list of them, one line and 0 (all present) or 4 (one is
+ * missing: the line says which and why). */
+static int cmd_probe_host(struct vm_config *cfg)
+{
+	if (!cfg->probe_needs) {
+		host_probe_print(stdout);
+		return 0;
+	}
+	unsigned needs;
+	const char *bad = NULL;
+	if (host_cap_parse(cfg->probe_needs, &needs, &bad) < 0)
+		return fail(BTVM_EXIT_USAGE, "--needs: '%s' is not a host capability (compat-mode, i386-syscall, "
+			    "sysenter, fsgsbase, cpuid-faulting, kvm)", bad);
+	for (unsigned i = 0; i < HOST_CAP_COUNT; i++)
+		if ((needs & (1u << i)) && !host_has(i)) {
+			printf("host: no %s: %s\n", host_cap_name(i), host_cap_why(i));
+			return 4;
+		}
+	printf("host: has %s\n", cfg->probe_needs);
+	return 0;
+}
+
 static int cmd_probe(struct vm_config *cfg)
 {
-	if (cfg->accel != ACCEL_KVM && cfg->accel_given)
-		return fail(BTVM_EXIT_USAGE, "probe: only --accel kvm has anything to probe");
+	if (cfg->accel != ACCEL_KVM)
+		return cmd_probe_host(cfg);
 	unsigned needs = KVM_CAN_ALL;
 	if (cfg->probe_needs && kvm_probe_parse_needs(cfg->probe_needs, &needs) < 0)
 		return fail(BTVM_EXIT_USAGE, "--needs: '%s' is not a list of iret, paging (or none)", cfg->probe_needs);
@@ -93,6 +117,9 @@ int main(int argc, char **argv)
 	char err[512];
 	if (cli_parse(argc, argv, &cmd, &cfg, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_USAGE, "%s", err);
+	if (host_mask_error())
+		return fail(BTVM_EXIT_USAGE, "%s: '%s' is not a host capability (compat-mode, i386-syscall, "
+			    "sysenter, fsgsbase, cpuid-faulting, kvm, or all)", HOST_MASK_ENV, host_mask_error());
 	switch (cmd) {
 	case CLI_HELP:
 		cli_usage(stdout);
