@@ -66,6 +66,7 @@ static int cmd_run(struct vm_config *cfg)
 	vm.serial_fd = -1;
 	vm.disk.fd = -1;
 	vm.timeout_deadline = VTIME_NEVER;
+	host_probe_early();  /* before the guest windows take the low 4 GiB */
 	vm.backend = cfg->accel == ACCEL_BT ? &bt_backend : &kvm_backend;
 	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
