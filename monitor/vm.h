@@ -21,6 +21,7 @@
 #include "devices/rtc_cmos.h"
 #include "devices/timer_queue.h"
 #include "devices/uart16550.h"
+#include "devices/vga.h"
 #include "loader/e820.h"
 #include "monitor/backend.h"
 #include "monitor/cli.h"
@@ -70,6 +71,7 @@ struct vm {
 	struct pci_piix piix;
 	struct ata_channel ata;      /* primary IDE channel */
 	struct disk_image disk;      /* --disk; fd -1 without one */
+	struct vga vga;              /* VGA text mode: registers; the text buffer is RAM */
 
 	const struct cpu_backend *backend;
 	void *backend_state;
