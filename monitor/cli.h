@@ -11,6 +11,7 @@
 
 enum accel_kind { ACCEL_BT, ACCEL_KVM };
 enum serial_kind { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+enum display_kind { DISPLAY_NONE, DISPLAY_CURSES, DISPLAY_FILE };
 
 struct vm_config {
 	enum accel_kind accel;
@@ -21,6 +22,8 @@ struct vm_config {
 	bool disk_read_only;
 	enum serial_kind serial;
 	const char *serial_path;
+	enum display_kind display;      /* --display: the VGA text screen (monitor/display.c) */
+	const char *display_path;       /* --display file:PATH */
 	bool stats;
 	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
 	double timeout_sec;             /* 0 = none */

@@ -11,7 +11,8 @@
  * si_arch) to the thread that made the call; the handler prints one
  * line with a name from a table built before the filter went on, and
  * ends the process with BTVM_EXIT_SANDBOX.  The handler uses only
- * write(2), tcsetattr (through console_restore) and _exit(2), all
+ * write(2), tcsetattr (through console_restore and display_tty_restore)
+ * and _exit(2), all
  * async-signal-safe (POSIX.1-2017 2.4.3) and all allowed by the filter. */
 #include "monitor/sandbox.h"
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
+#include "monitor/display.h"
 #include "monitor/vm.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
@@ -133,6 +135,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	char line[160];
 	size_t n = sandbox_format_blocked(line, sizeof(line), si->si_arch, si->si_syscall);
 	console_restore();
+	display_tty_restore();
 	if (write(STDERR_FILENO, line, n) < 0)
 		n = 0;
 	_exit(BTVM_EXIT_SANDBOX);
@@ -146,6 +149,7 @@ void sandbox_spec_init(struct sandbox_spec *s)
 	s->memfd = -1;
 	s->tty_fd = -1;
 	s->disk_fd = -1;
+	s->display_fd = -1;
 	s->kvm_vcpu_fd = -1;
 }
 
@@ -193,6 +197,8 @@ void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s)
 	}
 	/* --disk: the ATA device reads and writes the image (devices/ata_cmd.c). */
 	s->disk_fd = vm->disk.fd;
+	/* --display: the screen file, or stdout's terminal (monitor/display.c). */
+	display_sandbox_spec(s);
 	if (vm->backend->sandbox_spec)
 		vm->backend->sandbox_spec(vm, s);
 }
@@ -338,6 +344,12 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 		ALLOW(r, pread64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
 		ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
 		ALLOW(r, fdatasync, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
+	}
+	/* --display file:PATH rewrites the file in place: writes at offset
+	 * 0, then cut to length.  Nothing else on that descriptor. */
+	if (s->display_fd >= 0) {
+		ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->display_fd));
+		ALLOW(r, ftruncate, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->display_fd));
 	}
 
 	/* KVM: the vCPU only; the VM and /dev/kvm fds get nothing. */

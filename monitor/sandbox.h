@@ -49,6 +49,7 @@ struct sandbox_spec {
 	unsigned n_write;
 	int tty_fd;                 /* ioctl(tty_fd, TCSETS/TCGETS): restore the terminal; -1: none */
 	int disk_fd;                /* pread64/pwrite64/fdatasync: the --disk image; -1: none */
+	int display_fd;             /* pwrite64/ftruncate: the --display file: screen; -1: none */
 	int kvm_vcpu_fd;            /* KVM_RUN, KVM_INTERRUPT, KVM_GET_REGS, KVM_GET_SREGS; -1: none */
 	bool direct_exec;           /* bt --user-exec direct: executable guest code pages in the
 				       low 4 GiB and modify_ldt writes (bt/direct.c) */

@@ -102,13 +102,15 @@ enum op {
 	OP_MMAP_OTHER_FD, OP_MPROTECT_PAGE, OP_MPROTECT_EXEC, OP_MPROTECT_TWO, OP_MUNMAP_WINDOW,
 	OP_MUNMAP_PART, OP_MALLOC_BIG, OP_IOCTL_TIOCSTI, OP_TGKILL_OTHER, OP_KILL, OP_INT80,
 	OP_X32, OP_PPOLL_FDS, OP_READ_OTHER, OP_SET_GS, OP_SET_FS, OP_SET_FS_SAME,
+	OP_DISPLAY_REWRITE, OP_PWRITE_OTHER, OP_FTRUNCATE_DISPLAY_ONLY,
 };
 
 static bool spec_set_gs;       /* the spec's set_gs_base for the next child */
 static bool spec_set_fs;       /* the spec's set_fs_base for the next child */
+static bool spec_display;      /* the spec's display_fd (--display file:) for the next child */
 static unsigned long gs_base;  /* the child's GS base before the filter */
 
-static int memfd_fd, other_fd;
+static int memfd_fd, other_fd, display_fd;
 
 static long do_op(enum op op, int out_fd)
 {
@@ -209,6 +211,15 @@ static long do_op(enum op op, int out_fd)
 		long r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
 		return r < 0 ? r : syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
 	}
+	case OP_DISPLAY_REWRITE:
+		/* --display file: rewrites its file in place (monitor/display.c) */
+		if (pwrite(display_fd, "screen\n", 7, 0) != 7)
+			return -1;
+		return ftruncate(display_fd, 7);
+	case OP_PWRITE_OTHER:
+		return pwrite(other_fd, "x", 1, 0);
+	case OP_FTRUNCATE_DISPLAY_ONLY:
+		return ftruncate(memfd_fd, 4096);
 	case OP_PPOLL_FDS: {
 		struct timespec ts = { 0, 0 };
 		char buf[16];
@@ -234,7 +245,8 @@ static int run_child(enum op op, char *err, size_t errlen)
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		memfd_fd = memfd_create("sandbox-test", MFD_CLOEXEC);
 		other_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (w != (void *)(uintptr_t)WIN_BASE || memfd_fd < 0 || other_fd < 0 ||
+		display_fd = memfd_create("sandbox-test-display", MFD_CLOEXEC);
+		if (w != (void *)(uintptr_t)WIN_BASE || memfd_fd < 0 || other_fd < 0 || display_fd < 0 ||
 		    ftruncate(memfd_fd, 1 << 20) < 0)
 			_exit(99);
 		struct sandbox_spec s;
@@ -245,6 +257,8 @@ static int run_child(enum op op, char *err, size_t errlen)
 		s.memfd = memfd_fd;
 		s.set_gs_base = spec_set_gs;
 		s.set_fs_base = spec_set_fs;
+		if (spec_display)
+			s.display_fd = display_fd;
 		if (syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_base) < 0)
 			_exit(99);
 		sandbox_spec_add_fd(s.write_fds, &s.n_write, STDERR_FILENO);
@@ -319,6 +333,9 @@ static void test_allowed(void **state)
 	spec_set_fs = true;
 	expect_allowed(OP_SET_FS_SAME, "arch_prctl(ARCH_GET_FS, ARCH_SET_FS) when the spec asks for it (direct execution without FSGSBASE)");
 	spec_set_fs = false;
+	spec_display = true;
+	expect_allowed(OP_DISPLAY_REWRITE, "pwrite64 and ftruncate on the --display file: descriptor");
+	spec_display = false;
 }
 
 static void test_blocked(void **state)
@@ -344,6 +361,11 @@ static void test_blocked(void **state)
 	expect_blocked(OP_TGKILL_OTHER, "tgkill to another process", BLOCKED("tgkill", "nr 234"));
 	expect_blocked(OP_KILL, "kill", BLOCKED("kill", "nr 62"));
 	expect_blocked(OP_PPOLL_FDS, "ppoll on descriptors", BLOCKED("ppoll", "nr 271"));
+	expect_blocked(OP_DISPLAY_REWRITE, "pwrite64 without a --display file:", BLOCKED("pwrite64", "nr 18"));
+	spec_display = true;
+	expect_blocked(OP_PWRITE_OTHER, "pwrite64 on another descriptor", BLOCKED("pwrite64", "nr 18"));
+	expect_blocked(OP_FTRUNCATE_DISPLAY_ONLY, "ftruncate of guest RAM", BLOCKED("ftruncate", "nr 77"));
+	spec_display = false;
 	expect_blocked(OP_X32, "x32 system call", BLOCKED("getpid", "x32 nr 39"));
 	expect_blocked(OP_SET_GS, "arch_prctl(ARCH_SET_GS) by default", BLOCKED("arch_prctl", "nr 158"));
 	spec_set_gs = true;
