@@ -24,13 +24,17 @@
 #             disk's IDENTIFY strings set to btvm's (model "btvm ATA disk",
 #             serial BTVM00001, firmware 1.0) so both print the same; btvm
 #             gets --disk IMAGE.
+# --screen FILE  the test draws on the VGA text screen: QEMU gets a VGA
+#             (-device isa-vga: -nodefaults leaves none; ISA, so that the
+#             PCI bus stays as btvm's), btvm gets --display file:SCREEN, and
+#             SCREEN (the text screen when the guest stopped) must equal FILE.
 # Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] [--screen FILE] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--expect) expect="${2:-}"; shift 2 || usage ;;
 	--stdin) stdin_file="${2:-}"; shift 2 || usage ;;
 	--disk) disk_gen="${2:-}"; shift 2 || usage ;;
+	--screen) screen="${2:-}"; shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
 	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
@@ -73,6 +78,13 @@ if [ -n "$disk_gen" ]; then
 	btvm_disk=(--disk "$tmp/disk.img")
 fi
 
+qemu_vga=() btvm_display=()
+if [ -n "$screen" ]; then
+	[ -f "$screen" ] || { echo "run-guest: no expected screen at $screen" >&2; exit 1; }
+	qemu_vga=(-device isa-vga)
+	btvm_display=(--display "file:$tmp/screen")
+fi
+
 case "$backend" in
 qemu)
 	if ! command -v "$qemu" >/dev/null 2>&1; then
@@ -81,7 +93,7 @@ qemu)
 	fi
 	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" \
+		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" "${qemu_vga[@]}" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -110,7 +122,7 @@ kvm | bt)
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
 	# BTVM_RUN_ARGS: extra options, e.g. --user-exec bt (label guest-bt-translated)
 	# shellcheck disable=SC2086
-	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "$elf" \
+	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "${btvm_display[@]}" "$elf" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -129,6 +141,16 @@ if ! diff -u --label "$expect" --label "$name ($backend output)" "$expect" "$tmp
 	ok=0
 	echo "FAIL: $name: serial output differs from $expect:"
 	cat "$tmp/diff"
+fi
+if [ -n "$screen" ] && [ "$backend" != qemu ]; then
+	if [ -n "${GUEST_KEEP_OUTPUT:-}" ] && [ -f "$tmp/screen" ]; then
+		cp "$tmp/screen" "$GUEST_KEEP_OUTPUT/$name.$backend.screen"
+	fi
+	if ! diff -u --label "$screen" --label "$name ($backend --display file:)" "$screen" "$tmp/screen" >"$tmp/sdiff" 2>&1; then
+		ok=0
+		echo "FAIL: $name: the text screen differs from $screen:"
+		cat "$tmp/sdiff"
+	fi
 fi
 if [ "$status" -ne 1 ]; then
 	ok=0
