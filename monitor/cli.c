@@ -32,7 +32,7 @@ void cli_usage(FILE *f)
 "                        opened read-only\n"
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
-"                        when it is a terminal or a pipe)\n"
+"                        when it is a terminal, a pipe, a file or a socket)\n"
 "  --user-exec direct|bt how bt runs guest CPL-3 code (default direct: on the\n"
 "                        CPU in a compatibility-mode segment, translating the\n"
 "                        pages where that would not be exact; translated when\n"
