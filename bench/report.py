@@ -22,11 +22,11 @@ import subprocess
 import sys
 
 SYSTEMS = ["native", "btvm-bt", "btvm-bt-direct", "btvm-kvm", "qemu-kvm", "qemu-tcg", "bochs"]
-BENCHES = ["syscall", "sysenter", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
+BENCHES = ["syscall", "sysenter", "userexit", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
            "compute", "usercompute", "clisti", "pushfpopf", "irq", "ctxsw"]
 # Adams & Agesen, ASPLOS 2006, table 2 (nanobenchmarks), where there is a
 # counterpart.
-PAPER = {"syscall": "syscall", "sysenter": "—", "usercompute": "—", "in": "in", "cr3": "(cr8wr: privileged register write)",
+PAPER = {"syscall": "syscall", "sysenter": "—", "userexit": "—", "usercompute": "—", "in": "in", "cr3": "(cr8wr: privileged register write)",
          "ptemod": "ptemod", "pgfault": "pgfault", "divzero": "divzero",
          "callret": "call/ret", "compute": "—", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
 RATIOS = [("bt/native", "btvm-bt", "native"), ("bt/tcg", "btvm-bt", "qemu-tcg"),

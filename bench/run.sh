@@ -28,11 +28,11 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCHES=(syscall sysenter in cr3 ptemod pgfault divzero callret compute usercompute clisti pushfpopf irq ctxsw)
+BENCHES=(syscall sysenter userexit in cr3 ptemod pgfault divzero callret compute usercompute clisti pushfpopf irq ctxsw)
 ALL_SYSTEMS=(native btvm-bt btvm-bt-direct btvm-kvm qemu-kvm qemu-tcg bochs)
 # What each benchmark asks of the host's KVM beyond flat 32-bit protected
 # mode (the `btvm probe --accel kvm --needs` vocabulary; see nano.c).
-declare -A NEEDS=([syscall]="iret,paging" [sysenter]="iret,paging" [in]=none [cr3]=paging [ptemod]=paging
+declare -A NEEDS=([syscall]="iret,paging" [sysenter]="iret,paging" [userexit]="iret,paging" [in]=none [cr3]=paging [ptemod]=paging
 	[pgfault]="iret,paging" [divzero]=iret [callret]=none [compute]=none [usercompute]="iret,paging"
 	[clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
 NATIVE_OK=" syscall sysenter callret compute usercompute pushfpopf "
