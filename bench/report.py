@@ -231,12 +231,19 @@ def main():
         f.write("\n".join(md).rstrip("\n") + "\n")
 
     host_day = f"{meta.get('host', '')} {meta.get('date', '')[:10]}"
-    if meta.get("host_mask"):
-        host_day += f" BTVM_HOST_MASK={meta['host_mask']}"
+    # (gnuplot's enhanced text would take the underscores of
+    # BTVM_HOST_MASK for subscripts: the title says it in words)
+    if mask_items(meta) >= HOST_B_MASK:
+        host_day += " imitating host B"
+    elif mask_items(meta):
+        host_day += " imitating a host without " + "+".join(sorted(mask_items(meta)))
     if benches:
-        dat = write_dat(os.path.join(a.out, name + ".dat"), systems, benches, med,
+        # Only the columns with a number: an empty one would still take
+        # its slot in every group of bars.
+        nsys = [s for s in systems if any((s, b) in med for b in benches)]
+        dat = write_dat(os.path.join(a.out, name + ".dat"), nsys, benches, med,
                         lambda b: b)
-        plot(rd, a.out, name, systems, dat, any(med.get((s, b)) for s in systems for b in benches),
+        plot(rd, a.out, name, nsys, dat, bool(nsys),
              f"btvm nanobenchmarks, {host_day}: ns per iteration (median, whiskers min–max)",
              "ns per iteration (log scale)")
     if macros:
