@@ -32,7 +32,7 @@ void cli_usage(FILE *f)
 "                        opened read-only\n"
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
-"                        when it is a terminal or a pipe)\n"
+"                        when it is a terminal, a pipe, a file or a socket)\n"
 "  --display none|curses|file:PATH\n"
 "                        the VGA text screen (default none): curses draws it on\n"
 "                        this terminal (COM1 must then go elsewhere: --serial\n"
@@ -53,8 +53,8 @@ void cli_usage(FILE *f)
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
 "port 0xf4; 0 when it powers off or resets; 2 bad usage or input; 4 the guest\n"
 "crashed (triple fault, halted for ever); 6 the host cannot run this guest;\n"
-"8 internal error; 10 the sandbox stopped a host system call; 124 --timeout\n"
-"reached.\n", f);
+"8 internal error; 10 the sandbox stopped a host system call (or guest code\n"
+"run directly reached a host code segment); 124 --timeout reached.\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)

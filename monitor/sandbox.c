@@ -31,7 +31,9 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <ucontext.h>
 #include <unistd.h>
+#include "monitor/crash_report.h"
 #include "monitor/display.h"
 #include "monitor/vm.h"
 
@@ -128,10 +130,29 @@ size_t sandbox_format_blocked(char *buf, size_t len, uint32_t arch, int nr)
 	return at;
 }
 
+static volatile sig_atomic_t quiet_refusals;
+static volatile sig_atomic_t quiet_last = -1;
+
+int sandbox_quiet_last(void)
+{
+	return quiet_last;
+}
+
+void sandbox_quiet_refusals(void)
+{
+	quiet_refusals = 1;
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
-	(void)ctx;
+	if (quiet_refusals) {
+		/* the crash report is being written: the call fails (ENOSYS)
+		 * instead of ending btvm before the report does */
+		((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+		quiet_last = si->si_syscall;
+		return;
+	}
 	char line[160];
 	size_t n = sandbox_format_blocked(line, sizeof(line), si->si_arch, si->si_syscall);
 	console_restore();
@@ -194,6 +215,13 @@ void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s)
 		sandbox_spec_add_fd(s->read_fds, &s->n_read, STDIN_FILENO);
 		if (isatty(STDIN_FILENO))
 			s->tty_fd = STDIN_FILENO;
+	}
+	/* The crash report's unwinder checks memory through a pipe of its
+	 * own (monitor/crash_report.c). */
+	const int *ufds;
+	for (unsigned i = 0, n = crash_report_unwinder_fds(&ufds); i < n; i++) {
+		sandbox_spec_add_fd(s->read_fds, &s->n_read, ufds[i]);
+		sandbox_spec_add_fd(s->write_fds, &s->n_write, ufds[i]);
 	}
 	/* --disk: the ATA device reads and writes the image (devices/ata_cmd.c). */
 	s->disk_fd = vm->disk.fd;
@@ -393,6 +421,11 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 	ALLOW0(r, rt_sigtimedwait);
 	ALLOW0(r, rt_sigprocmask);
 	ALLOW0(r, rt_sigreturn);
+	/* The crash report's unwinder (libunwind, crash_report.c) checks that
+	 * a stack word it is about to read is mapped with mincore(2) over at
+	 * most two pages; residency of two pages of btvm's own memory is all
+	 * that can tell. */
+	ALLOW(r, mincore, SCMP_A1(SCMP_CMP_LE, 2 * 4096));
 	ALLOW0(r, restart_syscall);
 	/* signal(sig, SIG_DFL) + raise() on fatal paths (bt's fatal host
 	 * fault, console's SIGINT/SIGTERM/SIGHUP); pthread_kill of the vCPU

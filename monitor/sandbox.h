@@ -66,6 +66,13 @@ void sandbox_spec_add_fd(int *fds, unsigned *n, int fd);
 /* The monitor's part (guest windows, console fds) plus the backend's. */
 void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s);
 
+/* From now on a refused call fails with ENOSYS instead of ending btvm:
+ * for the crash report (crash_report.c), whose unwinder may probe memory
+ * with mincore(2) and must still finish. */
+void sandbox_quiet_refusals(void);
+/* The last call refused that way (its number), or -1. */
+int sandbox_quiet_last(void);
+
 /* Installs the filter on all threads (SECCOMP_FILTER_FLAG_TSYNC) and the
  * SIGSYS handler.  Checks first that the process's mappings agree with
  * the spec (nothing below alloc_floor outside the reserved windows).
