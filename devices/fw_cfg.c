@@ -164,7 +164,10 @@ static void dma_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len, b
 	}
 }
 
-static int set_item(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len, bool copy)
+/* copy: keep a copy of data; else refer to it, and free `owned` (may be
+ * NULL) with the device. */
+static int set_item(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len, bool copy,
+		    void *owned)
 {
 	struct fw_cfg_item *it = item_at(c, key);
 	if (!it || it->data || !data)
@@ -176,19 +179,27 @@ static int set_item(struct fw_cfg *c, uint16_t key, const void *data, uint32_t l
 		memcpy(p, data, len);
 		*it = (struct fw_cfg_item){ p, len, p };
 	} else {
-		*it = (struct fw_cfg_item){ data, len, NULL };
+		*it = (struct fw_cfg_item){ data, len, owned };
 	}
 	return 0;
 }
 
 int fw_cfg_add_bytes(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len)
 {
-	return set_item(c, key, data, len, true);
+	return set_item(c, key, data, len, true, NULL);
 }
 
 int fw_cfg_add_bytes_ref(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len)
 {
-	return set_item(c, key, data, len, false);
+	return set_item(c, key, data, len, false, NULL);
+}
+
+int fw_cfg_add_bytes_owned(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len, void *block)
+{
+	if (set_item(c, key, data, len, false, block) == 0)
+		return 0;
+	free(block);
+	return -1;
 }
 
 static int add_le(struct fw_cfg *c, uint16_t key, uint64_t v, unsigned n)
@@ -196,7 +207,7 @@ static int add_le(struct fw_cfg *c, uint16_t key, uint64_t v, unsigned n)
 	uint8_t b[8];
 	for (unsigned i = 0; i < n; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	return set_item(c, key, b, n, true);
+	return set_item(c, key, b, n, true, NULL);
 }
 
 int fw_cfg_add_i16(struct fw_cfg *c, uint16_t key, uint16_t v) { return add_le(c, key, v, 2); }
@@ -234,7 +245,7 @@ static int add_file(struct fw_cfg *c, const char *name, const void *data, uint32
 		c->items[0][FW_CFG_FILE_FIRST + i] = c->items[0][FW_CFG_FILE_FIRST + i - 1];
 	}
 	c->items[0][FW_CFG_FILE_FIRST + at] = (struct fw_cfg_item){ 0 };
-	if (set_item(c, (uint16_t)(FW_CFG_FILE_FIRST + at), data, len, copy) < 0) {
+	if (set_item(c, (uint16_t)(FW_CFG_FILE_FIRST + at), data, len, copy, NULL) < 0) {
 		for (unsigned i = at; i < c->nfiles; i++) {   /* undo the move */
 			memcpy(c->names[i], c->names[i + 1], FW_CFG_MAX_FILE_PATH);
 			c->items[0][FW_CFG_FILE_FIRST + i] = c->items[0][FW_CFG_FILE_FIRST + i + 1];

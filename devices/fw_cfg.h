@@ -136,6 +136,8 @@ int fw_cfg_register(struct fw_cfg *c, struct io_bus *pio);
  * the device (large blobs: the kernel, the initrd); the others copy. */
 int fw_cfg_add_bytes(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len);
 int fw_cfg_add_bytes_ref(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len);
+/* data lies in the malloc'd block, which the device frees (also on -1). */
+int fw_cfg_add_bytes_owned(struct fw_cfg *c, uint16_t key, const void *data, uint32_t len, void *block);
 int fw_cfg_add_i16(struct fw_cfg *c, uint16_t key, uint16_t v);   /* little-endian */
 int fw_cfg_add_i32(struct fw_cfg *c, uint16_t key, uint32_t v);
 int fw_cfg_add_i64(struct fw_cfg *c, uint16_t key, uint64_t v);

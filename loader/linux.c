@@ -61,10 +61,10 @@
 #define PAGE 4096ull
 #define WHY 200
 
-#define LNX_ZERO_PAGE 0x10000u
+#define LNX_ZERO_PAGE LINUX_SETUP_ADDR
 #define LNX_GDT 0x11000u
-#define LNX_CMDLINE 0x20000u
-#define LNX_KERNEL 0x100000u
+#define LNX_CMDLINE LINUX_CMDLINE_ADDR
+#define LNX_KERNEL LINUX_KERNEL_ADDR
 /* boot.rst "heap_end_ptr": the end of the setup stack/heap relative to the
  * start of the real-mode code (X), minus 0x200. */
 #define LNX_HEAP_END_PTR (LNX_CMDLINE - LNX_ZERO_PAGE - 0x200u)

@@ -8,6 +8,7 @@
  *   0xCF8, 0xCFC PCI configuration mechanism #1 (bus 0: i440FX, PIIX3 ISA
  *              and IDE functions)
  *   0x1F0-0x1F7, 0x3F6  primary ATA channel (IRQ14), the --disk master
+ *   0x510-0x511, 0x514-0x51B  QEMU's fw_cfg (monitor/fw_cfg_pc.c)
  * MMIO (unless --no-apic): IOAPIC 0xFEC00000, local APIC 0xFEE00000.
  *
  * Interrupt routing (unless --no-apic): every ISA IRQ line goes to the
@@ -181,5 +182,7 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "internal error: overlapping device port ranges");
 		return -1;
 	}
-	return vm->has_apic ? apic_create(vm, err, errlen) : 0;
+	if (vm->has_apic && apic_create(vm, err, errlen) < 0)
+		return -1;
+	return fw_cfg_pc_setup(vm, err, errlen);
 }

@@ -182,6 +182,15 @@ static void test_integers_and_arch_items(void **state)
 	assert_int_equal(fw_cfg_add_i16(&f->c, FW_CFG_NB_CPUS, 2), -1);
 	assert_int_equal(fw_cfg_add_i16(&f->c, FW_CFG_MAX_ENTRY, 2), -1);
 	assert_int_equal(fw_cfg_add_i16(&f->c, FW_CFG_ARCH_LOCAL | 0x3FFF, 2), -1);
+	/* an owned block is freed with the device (ASan checks), also when
+	 * the key is refused */
+	uint8_t *block = malloc(8);
+	assert_non_null(block);
+	memcpy(block, "xxKERNEL", 8);
+	assert_int_equal(fw_cfg_add_bytes_owned(&f->c, FW_CFG_SETUP_DATA, block + 2, 6, block), 0);
+	assert_int_equal(fw_cfg_add_bytes_owned(&f->c, FW_CFG_SETUP_DATA, "abc", 3, malloc(3)), -1);
+	sel(FW_CFG_SETUP_DATA);
+	assert_int_equal(rd(), 'K');
 	/* a referenced blob is read in place */
 	static const uint8_t blob[3] = { 7, 8, 9 };
 	assert_int_equal(fw_cfg_add_bytes_ref(&f->c, FW_CFG_KERNEL_DATA, blob, 3), 0);
