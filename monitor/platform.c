@@ -160,6 +160,7 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	rtc_init(&vm->rtc, &vm->tq, IRQ(8), NULL, NULL);
 	rtc_set_mem_size(&vm->rtc, vm->cfg->mem_bytes);
 	uart_init(&vm->com1, IRQ(4), serial_tx, vm);
+	uart_set_out2_gate(&vm->com1, vm->cfg->serial_out2_gate);
 	i8042_init(&vm->kbc, IRQ(1), IRQ(12), on_reset_request, vm);
 	debug_exit_init(&vm->dbg_exit, on_debug_exit, vm);
 	pci_host_init(&vm->pci);
