@@ -379,6 +379,26 @@ static void test_truncated_protected_mode_part(void **state)
 	expect_error(e, "syssize");
 }
 
+/* syssize counts paragraphs rounded up: up to 15 bytes short is the
+ * whole kernel (QEMU and GRUB load such files), 16 is not. */
+static void test_syssize_rounded_up(void **state)
+{
+	struct env *e = *state;
+	e->img_len -= 15;
+	assert_int_equal(load(e), 0);
+	assert_int_equal(e->bs.load_end, 0x100000 + PM_SIZE - 15);
+	assert_memory_equal(e->ram + 0x100000, e->img + SETUP_SIZE, PM_SIZE - 15);
+	e->img_len -= 1;
+	expect_error(e, "syssize");
+	/* and a file longer than syssize says is loaded whole */
+	e->img_len += 16;
+	wr32(e->img + 0x1F4, PM_SIZE / 16 - 4);
+	assert_int_equal(load(e), 0);
+	assert_int_equal(e->bs.load_end, 0x100000 + PM_SIZE);
+	wr32(e->img + 0x1F4, 0);
+	expect_error(e, "syssize");
+}
+
 static void test_truncated_header(void **state)
 {
 	struct env *e = *state;
@@ -529,6 +549,7 @@ int main(void)
 		T(test_protocol_too_old),
 		T(test_setup_sects_past_eof),
 		T(test_truncated_protected_mode_part),
+		T(test_syssize_rounded_up),
 		T(test_truncated_header),
 		T(test_short_header_for_version),
 		T(test_not_loaded_high),
