@@ -70,6 +70,9 @@ struct cpu_backend {
 	/* What the run phase of this backend needs from the host sandbox
 	 * (monitor/sandbox.h): fds, windows it remaps (may be NULL). */
 	void (*sandbox_spec)(struct vm *vm, struct sandbox_spec *s);
+	/* A device wrote guest RAM [pa, pa+len) behind the CPU's back (DMA):
+	 * bt drops the translations made from it (may be NULL). */
+	void (*phys_written)(struct vm *vm, uint64_t pa, uint64_t len);
 };
 
 /* The registers a crash report shows, filled by each backend's dump_state. */

@@ -42,6 +42,9 @@ void cli_usage(FILE *f)
 "                        CPU in a compatibility-mode segment, translating the\n"
 "                        pages where that would not be exact; translated when\n"
 "                        the host cannot, with a note; bt: always translated)\n"
+"  --serial-out2-gate    COM1 interrupts reach the PIC only while the guest sets\n"
+"                        OUT2 in the modem control register, as on PC hardware\n"
+"                        (default: QEMU's rule, interrupts whatever OUT2 is)\n"
 "  --stats               print exit, I/O and interrupt counters at the end\n"
 "  --no-apic             a PC without local APIC and IOAPIC (8259 PIC only; no\n"
 "                        MP or ACPI tables)\n"
@@ -101,7 +104,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
-       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC, OPT_DISPLAY };
+       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC, OPT_DISPLAY, OPT_SERIAL_OUT2_GATE };
 
 static const struct option run_opts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -115,6 +118,7 @@ static const struct option run_opts[] = {
 	{ "display", required_argument, NULL, OPT_DISPLAY },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "no-apic", no_argument, NULL, OPT_NO_APIC },
+	{ "serial-out2-gate", no_argument, NULL, OPT_SERIAL_OUT2_GATE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "flat", optional_argument, NULL, OPT_FLAT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -225,6 +229,9 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 		return 0;
 	case OPT_NO_APIC:
 		cfg->no_apic = true;
+		return 0;
+	case OPT_SERIAL_OUT2_GATE:
+		cfg->serial_out2_gate = true;
 		return 0;
 	case OPT_TIMEOUT: {
 		char *end;

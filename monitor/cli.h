@@ -26,6 +26,7 @@ struct vm_config {
 	const char *display_path;       /* --display file:PATH */
 	bool stats;
 	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
+	bool serial_out2_gate;          /* --serial-out2-gate: COM1's IRQ needs MCR.OUT2 (PC hardware) */
 	double timeout_sec;             /* 0 = none */
 	const char *probe_needs;        /* probe --needs LIST */
 	enum user_exec {

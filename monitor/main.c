@@ -7,6 +7,7 @@
 #include <string.h>
 #include "monitor/crash_report.h"
 #include "monitor/display.h"
+#include "loader/bios_data.h"
 #include "monitor/host_probe.h"
 #include "monitor/kvm_probe.h"
 #include "monitor/sandbox.h"
@@ -74,6 +75,7 @@ static int cmd_run(struct vm_config *cfg)
 	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
 	e820_build(&vm.e820, cfg->mem_bytes);
+	bios_data_write(&vm.mem.phys, &vm.e820);   /* before the kernel, which may overwrite it */
 
 	struct boot_state bs;
 	if (loader_load(&cfg->load, &vm.mem.phys, &vm.e820, &bs, err, sizeof(err)) < 0)

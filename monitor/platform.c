@@ -10,6 +10,7 @@
  *   0x1F0-0x1F7, 0x3F6  primary ATA channel (IRQ14), the --disk master
  *   0x3B4-0x3B5, 0x3BA, 0x3C0-0x3CF, 0x3D4-0x3D5, 0x3DA  VGA (text buffer
  *              at 0xB8000 is RAM; devices/vga.h)
+ *   0x510-0x511, 0x514-0x51B  QEMU's fw_cfg (monitor/fw_cfg_pc.c)
  * MMIO (unless --no-apic): IOAPIC 0xFEC00000, local APIC 0xFEE00000.
  *
  * Interrupt routing (unless --no-apic): every ISA IRQ line goes to the
@@ -161,6 +162,7 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	rtc_init(&vm->rtc, &vm->tq, IRQ(8), NULL, NULL);
 	rtc_set_mem_size(&vm->rtc, vm->cfg->mem_bytes);
 	uart_init(&vm->com1, IRQ(4), serial_tx, vm);
+	uart_set_out2_gate(&vm->com1, vm->cfg->serial_out2_gate);
 	i8042_init(&vm->kbc, IRQ(1), IRQ(12), on_reset_request, vm);
 	debug_exit_init(&vm->dbg_exit, on_debug_exit, vm);
 	pci_host_init(&vm->pci);
@@ -186,5 +188,7 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "internal error: overlapping device port ranges");
 		return -1;
 	}
-	return vm->has_apic ? apic_create(vm, err, errlen) : 0;
+	if (vm->has_apic && apic_create(vm, err, errlen) < 0)
+		return -1;
+	return fw_cfg_pc_setup(vm, err, errlen);
 }

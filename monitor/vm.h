@@ -9,6 +9,7 @@
 #include "devices/ata.h"
 #include "devices/debug_exit.h"
 #include "devices/disk_image.h"
+#include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/io_bus.h"
 #include "devices/ioapic.h"
@@ -72,6 +73,7 @@ struct vm {
 	struct ata_channel ata;      /* primary IDE channel */
 	struct disk_image disk;      /* --disk; fd -1 without one */
 	struct vga vga;              /* VGA text mode: registers; the text buffer is RAM */
+	struct fw_cfg fw_cfg;        /* QEMU's fw_cfg (monitor/fw_cfg_pc.c) */
 
 	const struct cpu_backend *backend;
 	void *backend_state;
@@ -105,6 +107,10 @@ void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
  * backend should end the run. */
 int vm_apic_base_read(struct vm *vm, uint64_t *value);
 int vm_apic_base_write(struct vm *vm, uint64_t value);
+
+/* fw_cfg_pc.c: the fw_cfg device with the PC's items, and the SMBIOS
+ * tables in memory; after the kernel is loaded. */
+int fw_cfg_pc_setup(struct vm *vm, char *err, size_t errlen);
 
 /* run_loop.c */
 int vm_run(struct vm *vm);
