@@ -24,6 +24,7 @@
 #include "loader/e820.h"
 #include "monitor/backend.h"
 #include "monitor/cli.h"
+#include "monitor/cpu_model.h"
 #include "monitor/guest_mem.h"
 
 /* btvm's own exit statuses are even; the guest's debug-exit ones are odd. */
@@ -71,6 +72,9 @@ struct vm {
 	struct ata_channel ata;      /* primary IDE channel */
 	struct disk_image disk;      /* --disk; fd -1 without one */
 
+	/* What CPUID shows the guest, under either backend (cpu_model.h);
+	 * set before the backend is created. */
+	struct cpu_model cpu_model;
 	const struct cpu_backend *backend;
 	void *backend_state;
 
