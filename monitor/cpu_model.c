@@ -80,7 +80,7 @@ static void basic_leaf(const struct cpu_model *m, uint32_t leaf, uint32_t sublea
 		 * exists, so that the guest reads this CPU is not open to
 		 * Meltdown and friends (bt/emulate.c, MSR 10AH). */
 		if (subleaf == 0) {
-			o->ebx = 1u << 1;
+			o->ebx = m->tsc_adjust ? 1u << 1 : 0;
 			o->edx = 1u << 29;
 		}
 		break;

@@ -31,6 +31,7 @@ struct cpu_model {
 	bool apic;           /* CPUID.1:EDX.APIC[9]: a local APIC (not with --no-apic) */
 	uint64_t tsc_hz;     /* the guest TSC's rate; 0 = unknown: leaves 15H and 16H read 0 */
 	bool invariant_tsc;  /* CPUID.80000007H:EDX[8]: the guest TSC runs at tsc_hz in every state */
+	bool tsc_adjust;     /* CPUID.7.0:EBX[1]: IA32_TSC_ADJUST, which moves the guest TSC */
 };
 
 struct cpuid_regs {

@@ -52,7 +52,7 @@ static int cmd_probe(struct vm_config *cfg)
 		return cmd_probe_host(cfg);
 	unsigned needs = KVM_CAN_ALL;
 	if (cfg->probe_needs && kvm_probe_parse_needs(cfg->probe_needs, &needs) < 0)
-		return fail(BTVM_EXIT_USAGE, "--needs: '%s' is not a list of iret, paging (or none)", cfg->probe_needs);
+		return fail(BTVM_EXIT_USAGE, "--needs: '%s' is not a list of iret, paging, tsc (or none)", cfg->probe_needs);
 	const char *line;
 	enum kvm_probe_result r = kvm_probe_for(needs, &line);
 	puts(line);
@@ -88,6 +88,7 @@ static int cmd_run(struct vm_config *cfg)
 		.apic = vm.has_apic,
 		.tsc_hz = host_tsc_hz(NULL),
 		.invariant_tsc = host_tsc_invariant(),
+		.tsc_adjust = true,  /* bt implements it; the KVM backend checks KVM does */
 	};
 	if (vm.backend->create(&vm, &bs, err, sizeof(err)) < 0) {
 		vm.backend->destroy(&vm);

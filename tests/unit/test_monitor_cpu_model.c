@@ -12,7 +12,7 @@
 
 #define HOST_HZ 2299998000ull  /* this host's TSC, as its kernel reports it */
 
-static const struct cpu_model model = { .apic = true, .tsc_hz = HOST_HZ, .invariant_tsc = true };
+static const struct cpu_model model = { .apic = true, .tsc_hz = HOST_HZ, .invariant_tsc = true, .tsc_adjust = true };
 
 static struct cpuid_regs cpuid(const struct cpu_model *m, uint32_t leaf, uint32_t subleaf)
 {
@@ -188,6 +188,9 @@ static void invariant_tsc_and_tsc_adjust(void **state)
 	assert_int_equal(r.edx, 1u << 29);          /* IA32_ARCH_CAPABILITIES */
 	r = cpuid(&model, 7, 1);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
+	m = model;
+	m.tsc_adjust = false;  /* a KVM that cannot offset the guest TSC */
+	assert_int_equal(cpuid(&m, 7, 0).ebx, 0);
 }
 
 static void out_of_range_leaves(void **state)
