@@ -641,11 +641,12 @@ linux_boot() {
 			--append "$cmdline" --serial stdio --timeout "$to" "$LGUEST/vmlinuz")
 		[ "$sys" = btvm-bt-direct-noFSGSBASE ] && cmd=(env "BTVM_HOST_MASK=$NOFSGS_MASK" "${cmd[@]}") ;;
 	qemu-tcg | qemu-kvm)
-		# tests/linux/run-linux.sh's command line: no PCI, ACPI or IOAPIC,
-		# and a pentium3 trimmed towards btvm's CPUID model.
-		cmd=(timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -M isapc
-			-cpu pentium3,-apic,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush,-pae -m 256
-			-kernel "$LGUEST/vmlinuz" -initrd "$LGUEST/initrd.gz" -append "$cmdline"
+		# tests/linux/run-linux.sh's command line: a PC without HPET, a
+		# pentium3 trimmed towards btvm's CPUID model, and tsc=reliable
+		# (QEMU's TCG CPU has no invariant TSC or IA32_TSC_ADJUST).
+		cmd=(timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -M pc,hpet=off
+			-cpu pentium3,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush,-pae -m 256
+			-kernel "$LGUEST/vmlinuz" -initrd "$LGUEST/initrd.gz" -append "$cmdline tsc=reliable"
 			-display none -serial stdio -nodefaults -no-reboot) ;;
 	esac
 	: >"$o.raw"

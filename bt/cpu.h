@@ -100,7 +100,8 @@ struct bt_cpu {
 	uint32_t dr[8];
 	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
 	uint64_t msr_pat, msr_misc_enable;
-	uint64_t tsc_offset;
+	uint64_t tsc_offset;     /* guest TSC = host TSC + tsc_offset */
+	uint64_t msr_tsc_adjust; /* IA32_TSC_ADJUST (MSR 3BH) */
 	int cpl;
 	bool irq_shadow;        /* after STI / MOV SS: one instruction first */
 	bool halted;

@@ -15,7 +15,7 @@ void cli_usage(FILE *f)
 "usage: btvm run [options] KERNEL     run a 32-bit x86 guest\n"
 "       btvm probe [--needs CAP,...]  report what this host allows btvm (a table;\n"
 "                                     with --needs: 0 when it has each CAP, else 4)\n"
-"       btvm probe --accel kvm [--needs iret,paging]\n"
+"       btvm probe --accel kvm [--needs iret,paging,tsc]\n"
 "                                     report what this host's KVM can run\n"
 "       btvm --help | --version\n"
 "\n"

@@ -26,6 +26,7 @@
 #include "loader/e820.h"
 #include "monitor/backend.h"
 #include "monitor/cli.h"
+#include "monitor/cpu_model.h"
 #include "monitor/guest_mem.h"
 
 /* btvm's own exit statuses are even; the guest's debug-exit ones are odd. */
@@ -75,6 +76,9 @@ struct vm {
 	struct vga vga;              /* VGA text mode: registers; the text buffer is RAM */
 	struct fw_cfg fw_cfg;        /* QEMU's fw_cfg (monitor/fw_cfg_pc.c) */
 
+	/* What CPUID shows the guest, under either backend (cpu_model.h);
+	 * set before the backend is created. */
+	struct cpu_model cpu_model;
 	const struct cpu_backend *backend;
 	void *backend_state;
 

@@ -34,7 +34,7 @@ set -u
 
 backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] [--screen FILE] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging,tsc] [--stdin FILE] [--disk GEN] [--screen FILE] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -56,8 +56,16 @@ done
 [ -f "$elf" ] || { echo "run-guest: no guest ELF at $elf (build the guest-tests target)" >&2; exit 1; }
 [ -e "$expect" ] || { echo "run-guest: no expected output at $expect" >&2; exit 1; }
 case "$needs" in
-none | iret | paging | iret,paging | paging,iret) ;;
-*) echo "run-guest: --needs must be none, iret, paging or iret,paging (got '$needs')" >&2; exit 1 ;;
+none) ;;
+*[!a-z,]* | ,* | *, | *,,*) echo "run-guest: --needs must be none or a list of iret, paging, tsc (got '$needs')" >&2; exit 1 ;;
+*)
+	for n in ${needs//,/ }; do
+		case $n in
+		iret | paging | tsc) ;;
+		*) echo "run-guest: --needs must be none or a list of iret, paging, tsc (got '$needs')" >&2; exit 1 ;;
+		esac
+	done
+	;;
 esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-guest.XXXXXX") || exit 1
