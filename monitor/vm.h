@@ -68,8 +68,9 @@ struct vm {
 	struct acpi_pm acpi_pm;
 	struct pci_host pci;
 	struct pci_piix piix;
-	struct ata_channel ata;      /* primary IDE channel */
-	struct disk_image disk;      /* --disk; fd -1 without one */
+	struct ata_channel ata[2];   /* primary and secondary IDE channels */
+	/* the images of cfg->drives[] (index 0-3); fd -1 where none */
+	struct disk_image drive_img[BTVM_IDE_DRIVES];
 
 	const struct cpu_backend *backend;
 	void *backend_state;
