@@ -130,6 +130,13 @@ void atapi_read_medium(struct ata_channel *c, struct ata_drive *d, uint64_t offs
 
 void atapi_pio_in_done(struct ata_channel *c, struct ata_drive *d)
 {
+	if (d->cmd != ATA_CMD_PACKET) {
+		/* IDENTIFY PACKET DEVICE: PIO data-in (9.7), no interrupt
+		 * after the last block */
+		ata_stop_transfer(d);
+		d->status = ATA_SR_DRDY | ATA_SR_DSC;
+		return;
+	}
 	if (!d->atapi.left) {
 		atapi_ok(c, d);
 		return;
