@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "monitor/host_probe.h"
 #include "monitor/kvm_probe.h"
 #include "monitor/sandbox.h"
@@ -62,14 +63,27 @@ static int cmd_probe(struct vm_config *cfg)
  * runs: a bad one is one line and status 2, and no file is changed. */
 static int open_drives(const struct vm_config *cfg, struct disk_image *img, char *err, size_t errlen)
 {
+	struct stat st[BTVM_IDE_DRIVES];
 	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++) {
 		const struct drive_config *d = &cfg->drives[i];
 		if (!d->present || !d->path)
 			continue;
 		struct disk_image_opts o = { d->read_only, d->cdrom ? CD_BLOCK_SIZE : DISK_SECTOR_SIZE,
 					     d->label, d->ro_hint };
-		if (disk_image_open_opts(&img[i], d->path, &o, err, errlen) < 0)
+		if (disk_image_open_opts(&img[i], d->path, &o, err, errlen) < 0) {
+			/* the lock refused it: say when the holder is another of
+			 * our own drives rather than another process */
+			struct stat me;
+			for (unsigned j = 0; j < i && stat(d->path, &me) == 0; j++)
+				if (img[j].fd >= 0 && st[j].st_dev == me.st_dev && st[j].st_ino == me.st_ino) {
+					snprintf(err, errlen, "%s %s: is also %s's image (a writable image backs one drive only)",
+						 d->label, d->path, cfg->drives[j].label);
+					break;
+				}
 			return -1;
+		}
+		if (fstat(img[i].fd, &st[i]) < 0)
+			st[i].st_ino = 0;
 	}
 	return 0;
 }
