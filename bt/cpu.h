@@ -2,7 +2,7 @@
  * registers in host registers while it runs (EAX..EDI in the same host
  * registers, ESP in R12D, R15 = this struct) and stores them here at every
  * exit; bt/runtime.S reaches the fields by the offsets below, which
- * static assertions in bt/cpu.c check against the C layout. */
+ * static assertions in bt/bt_backend.c check against the C layout. */
 #ifndef BTVM_BT_CPU_H
 #define BTVM_BT_CPU_H
 

@@ -1,6 +1,7 @@
-/* The execution backend interface.  `kvm` (hardware assistance) implements
- * it now; `bt` (binary translation) will implement the same.  Devices and
- * the loader never know which backend runs: the generic run loop
+/* The execution backend interface, implemented by `bt` (binary
+ * translation, bt/bt_backend.c) and `kvm` (hardware assistance,
+ * monitor/kvm_backend.c).  Devices and the loader never know which
+ * backend runs: the generic run loop
  * (monitor/run_loop.c) calls run(), dispatches the exit to the buses and
  * injects interrupts when the backend says the guest can take one. */
 #ifndef BTVM_MONITOR_BACKEND_H

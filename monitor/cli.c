@@ -39,7 +39,12 @@ void cli_usage(FILE *f)
 "                        without file= is an empty CD drive\n"
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
-"                        when it is a terminal or a pipe)\n"
+"                        when it is a terminal, a pipe, a file or a socket)\n"
+"  --display none|curses|file:PATH\n"
+"                        the VGA text screen (default none): curses draws it on\n"
+"                        this terminal (COM1 must then go elsewhere: --serial\n"
+"                        none or file:PATH); file:PATH writes it as text to PATH\n"
+"                        every second and when the guest stops\n"
 "  --user-exec direct|bt how bt runs guest CPL-3 code (default direct: on the\n"
 "                        CPU in a compatibility-mode segment, translating the\n"
 "                        pages where that would not be exact; translated when\n"
@@ -55,8 +60,8 @@ void cli_usage(FILE *f)
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
 "port 0xf4; 0 when it powers off or resets; 2 bad usage or input; 4 the guest\n"
 "crashed (triple fault, halted for ever); 6 the host cannot run this guest;\n"
-"8 internal error; 10 the sandbox stopped a host system call; 124 --timeout\n"
-"reached.\n", f);
+"8 internal error; 10 the sandbox stopped a host system call (or guest code\n"
+"run directly reached a host code segment); 124 --timeout reached.\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -103,7 +108,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO, OPT_DRIVE, OPT_CDROM,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
-       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC };
+       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC, OPT_DISPLAY };
 
 static const struct option run_opts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -116,6 +121,7 @@ static const struct option run_opts[] = {
 	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "cdrom", required_argument, NULL, OPT_CDROM },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "display", required_argument, NULL, OPT_DISPLAY },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "no-apic", no_argument, NULL, OPT_NO_APIC },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -198,6 +204,20 @@ static int parse_option(int c, char *arg, struct vm_config *cfg, char *err, size
 			cfg->serial_path = arg + 5;
 		} else {
 			snprintf(err, errlen, "--serial: '%s' is not stdio, none or file:PATH", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_DISPLAY:
+		/* QEMU's -display none and -display curses; file:PATH is btvm's */
+		if (!strcmp(arg, "none"))
+			cfg->display = DISPLAY_NONE;
+		else if (!strcmp(arg, "curses"))
+			cfg->display = DISPLAY_CURSES;
+		else if (!strncmp(arg, "file:", 5) && arg[5]) {
+			cfg->display = DISPLAY_FILE;
+			cfg->display_path = arg + 5;
+		} else {
+			snprintf(err, errlen, "--display: '%s' is not none, curses or file:PATH", arg);
 			return -1;
 		}
 		return 0;
@@ -313,6 +333,16 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 	}
 	if ((cfg->n_sandbox_selftest || cfg->no_sandbox) && *cmd != CLI_RUN) {
 		snprintf(err, errlen, "--no-sandbox and --sandbox-selftest go with 'btvm run'");
+		return -1;
+	}
+	if (cfg->display != DISPLAY_NONE && *cmd != CLI_RUN) {
+		snprintf(err, errlen, "--display goes with 'btvm run'");
+		return -1;
+	}
+	/* Both would draw on the terminal: the screen would be garbled. */
+	if (cfg->display == DISPLAY_CURSES && cfg->serial == SERIAL_STDIO) {
+		snprintf(err, errlen, "--display curses takes the terminal, where COM1 is too (--serial stdio, "
+			 "the default): add --serial none or --serial file:PATH");
 		return -1;
 	}
 	if (cfg->user_exec != USER_EXEC_AUTO && (*cmd != CLI_RUN || cfg->accel != ACCEL_BT)) {

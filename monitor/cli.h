@@ -23,6 +23,7 @@ struct drive_config {
 	const char *ro_hint;            /* what asks for read-only access: "--disk-ro", "readonly=on" */
 };
 enum serial_kind { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+enum display_kind { DISPLAY_NONE, DISPLAY_CURSES, DISPLAY_FILE };
 
 struct vm_config {
 	enum accel_kind accel;
@@ -33,6 +34,8 @@ struct vm_config {
 	struct drive_config drives[BTVM_IDE_DRIVES];
 	enum serial_kind serial;
 	const char *serial_path;
+	enum display_kind display;      /* --display: the VGA text screen (monitor/display.c) */
+	const char *display_path;       /* --display file:PATH */
 	bool stats;
 	bool no_apic;                   /* --no-apic: 8259 PIC only, no MP/ACPI tables */
 	double timeout_sec;             /* 0 = none */

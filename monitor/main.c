@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "monitor/crash_report.h"
+#include "monitor/display.h"
 #include <sys/stat.h>
 #include "monitor/host_probe.h"
 #include "monitor/kvm_probe.h"
@@ -109,6 +111,7 @@ static int cmd_run(struct vm_config *cfg)
 		vm.drive_img[i].fd = -1;
 	vm.timeout_deadline = VTIME_NEVER;
 	host_probe_early();  /* before the guest windows take the low 4 GiB */
+	crash_report_install();
 	vm.backend = cfg->accel == ACCEL_BT ? &bt_backend : &kvm_backend;
 	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
@@ -129,16 +132,25 @@ static int cmd_run(struct vm_config *cfg)
 		vm.backend->destroy(&vm);
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
 	}
+	/* --display: the file opened, or the terminal taken, before the sandbox */
+	if (display_setup(&vm, err, sizeof(err)) < 0) {
+		vm.backend->destroy(&vm);
+		console_restore();
+		return fail(BTVM_EXIT_USAGE, "%s", err);
+	}
 	if (cfg->timeout_sec > 0)
 		vm.timeout_deadline = host_monotonic_ns() + (uint64_t)(cfg->timeout_sec * 1e9);
 	/* Everything is set up (memory, files, devices, backend, threads,
 	 * host timer): from here on only the run phase's system calls. */
+	crash_report_prepare();
 	if (!cfg->no_sandbox && sandbox_enter(&vm, err, sizeof(err)) < 0) {
+		display_tty_restore();
 		console_restore();
 		return fail(BTVM_EXIT_HOST_LIMIT, "%s", err);
 	}
 
 	int status = vm_run(&vm);
+	display_finish(&vm);
 	console_restore();
 	if (vm.stop_reason[0])
 		fprintf(stderr, "btvm: %s\n", vm.stop_reason);

@@ -9,6 +9,8 @@
  *              and IDE functions)
  *   0x1F0-0x1F7, 0x3F6  primary IDE channel (IRQ14): --disk, --drive index=0/1
  *   0x170-0x177, 0x376  secondary IDE channel (IRQ15): --cdrom, --drive index=2/3
+ *   0x3B4-0x3B5, 0x3BA, 0x3C0-0x3CF, 0x3D4-0x3D5, 0x3DA  VGA (text buffer
+ *              at 0xB8000 is RAM; devices/vga.h)
  * MMIO (unless --no-apic): IOAPIC 0xFEC00000, local APIC 0xFEE00000.
  *
  * Interrupt routing (unless --no-apic): every ISA IRQ line goes to the
@@ -179,6 +181,8 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	pci_host_init(&vm->pci);
 	pci_piix_init(&vm->piix);
 	ide_create(vm);
+	vga_init(&vm->vga);
+	vga_text_clear(&vm->mem.phys); /* the BIOS's blank mode 3 screen (RAM is >= 2 MiB) */
 
 	int rc = 0;
 	rc |= pic_register(&vm->pic, &vm->pio);
@@ -193,6 +197,7 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	rc |= pci_piix_attach(&vm->piix, &vm->pci);
 	rc |= ata_register(&vm->ata[0], &vm->pio, ATA_PRIMARY_CMD, ATA_PRIMARY_CTL);
 	rc |= ata_register(&vm->ata[1], &vm->pio, ATA_SECONDARY_CMD, ATA_SECONDARY_CTL);
+	rc |= vga_register(&vm->vga, &vm->pio);
 	if (rc) {
 		snprintf(err, errlen, "internal error: overlapping device port ranges");
 		return -1;

@@ -54,6 +54,7 @@ struct sandbox_spec {
 	int drive_fds[SANDBOX_MAX_DRIVES];
 	bool drive_writable[SANDBOX_MAX_DRIVES];
 	unsigned n_drives;
+	int display_fd;             /* pwrite64/ftruncate: the --display file: screen; -1: none */
 	int kvm_vcpu_fd;            /* KVM_RUN, KVM_INTERRUPT, KVM_GET_REGS, KVM_GET_SREGS; -1: none */
 	bool direct_exec;           /* bt --user-exec direct: executable guest code pages in the
 				       low 4 GiB and modify_ldt writes (bt/direct.c) */
@@ -70,6 +71,13 @@ void sandbox_spec_add_fd(int *fds, unsigned *n, int fd);
 void sandbox_spec_add_drive(struct sandbox_spec *s, int fd, bool writable);
 /* The monitor's part (guest windows, console fds) plus the backend's. */
 void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s);
+
+/* From now on a refused call fails with ENOSYS instead of ending btvm:
+ * for the crash report (crash_report.c), whose unwinder may probe memory
+ * with mincore(2) and must still finish. */
+void sandbox_quiet_refusals(void);
+/* The last call refused that way (its number), or -1. */
+int sandbox_quiet_last(void);
 
 /* Installs the filter on all threads (SECCOMP_FILTER_FLAG_TSYNC) and the
  * SIGSYS handler.  Checks first that the process's mappings agree with

@@ -21,6 +21,7 @@
 #include "devices/rtc_cmos.h"
 #include "devices/timer_queue.h"
 #include "devices/uart16550.h"
+#include "devices/vga.h"
 #include "loader/e820.h"
 #include "monitor/backend.h"
 #include "monitor/cli.h"
@@ -71,6 +72,7 @@ struct vm {
 	struct ata_channel ata[2];   /* primary and secondary IDE channels */
 	/* the images of cfg->drives[] (index 0-3); fd -1 where none */
 	struct disk_image drive_img[BTVM_IDE_DRIVES];
+	struct vga vga;              /* VGA text mode: registers; the text buffer is RAM */
 
 	const struct cpu_backend *backend;
 	void *backend_state;

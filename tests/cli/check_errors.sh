@@ -235,6 +235,16 @@ else
 	echo "FAIL good-linux.bin / big-initrd.img: missing from '$DIR' (needed for the Linux cases)"
 fi
 
+# --display: bad values, curses without a terminal of its own, files that
+# cannot be written.  Under bt, so that the display is set up on any host.
+check "display-sdl" "$GOOD" run --accel bt --display sdl "$GOOD"
+check "display-file-empty-path" "$GOOD" run --accel bt --display file: "$GOOD"
+check "display-curses-with-serial-stdio" "$GOOD" run --accel bt --display curses "$GOOD"
+check "display-curses-stdout-not-a-terminal" "$GOOD" run --accel bt --display curses --serial none "$GOOD"
+check "display-file-in-missing-directory" "$GOOD" run --accel bt --display "file:$TMP/no-such-dir/screen.txt" "$GOOD"
+check "display-file-is-a-directory" "$GOOD" run --accel bt --display "file:$TMP/a-directory" "$GOOD"
+check "display-with-probe" "" probe --display "file:$TMP/screen.txt"
+
 # Command-line errors.
 check "no-kernel-argument" "" run --accel kvm
 check "mem-too-small-1K" "$GOOD" run --accel kvm --mem 1K "$GOOD"

@@ -33,13 +33,17 @@
 #             and QEMU the IDENTIFY strings of btvm's disks and CD-ROM
 #             (model, firmware; the serial numbers differ: btvm numbers
 #             them by position).
+# --screen FILE  the test draws on the VGA text screen: QEMU gets a VGA
+#             (-device isa-vga: -nodefaults leaves none; ISA, so that the
+#             PCI bus stays as btvm's), btvm gets --display file:SCREEN, and
+#             SCREEN (the text screen when the guest stopped) must equal FILE.
 # Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" drives_gen="" qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" drives_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] [--drives GEN] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] [--drives GEN] [--screen FILE] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--stdin) stdin_file="${2:-}"; shift 2 || usage ;;
 	--disk) disk_gen="${2:-}"; shift 2 || usage ;;
 	--drives) drives_gen="${2:-}"; shift 2 || usage ;;
+	--screen) screen="${2:-}"; shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
 	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
@@ -100,6 +105,13 @@ if [ -n "$drives_gen" ]; then
 	done <"$tmp/drives.list"
 fi
 
+qemu_vga=() btvm_display=()
+if [ -n "$screen" ]; then
+	[ -f "$screen" ] || { echo "run-guest: no expected screen at $screen" >&2; exit 1; }
+	qemu_vga=(-device isa-vga)
+	btvm_display=(--display "file:$tmp/screen")
+fi
+
 case "$backend" in
 qemu)
 	if ! command -v "$qemu" >/dev/null 2>&1; then
@@ -108,7 +120,7 @@ qemu)
 	fi
 	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" \
+		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" "${qemu_vga[@]}" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -137,7 +149,7 @@ kvm | bt)
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
 	# BTVM_RUN_ARGS: extra options, e.g. --user-exec bt (label guest-bt-translated)
 	# shellcheck disable=SC2086
-	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "$elf" \
+	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "${btvm_display[@]}" "$elf" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -156,6 +168,16 @@ if ! diff -u --label "$expect" --label "$name ($backend output)" "$expect" "$tmp
 	ok=0
 	echo "FAIL: $name: serial output differs from $expect:"
 	cat "$tmp/diff"
+fi
+if [ -n "$screen" ] && [ "$backend" != qemu ]; then
+	if [ -n "${GUEST_KEEP_OUTPUT:-}" ] && [ -f "$tmp/screen" ]; then
+		cp "$tmp/screen" "$GUEST_KEEP_OUTPUT/$name.$backend.screen"
+	fi
+	if ! diff -u --label "$screen" --label "$name ($backend --display file:)" "$screen" "$tmp/screen" >"$tmp/sdiff" 2>&1; then
+		ok=0
+		echo "FAIL: $name: the text screen differs from $screen:"
+		cat "$tmp/sdiff"
+	fi
 fi
 if [ "$status" -ne 1 ]; then
 	ok=0
