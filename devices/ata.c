@@ -79,6 +79,8 @@ void ata_init(struct ata_channel *c, struct irq_line irq, unsigned index)
 void ata_attach(struct ata_channel *c, unsigned unit, enum ata_kind kind, struct disk_image *img)
 {
 	struct ata_drive *d = &c->drive[unit & 1];
+	if (kind == ATA_DISK && !img)
+		kind = ATA_ABSENT;      /* a disk is its image */
 	d->kind = kind;
 	d->img = kind == ATA_ABSENT ? NULL : img;
 	ata_reset(c);

@@ -237,7 +237,7 @@ static void start_rw(struct ata_channel *c, struct ata_drive *d, bool write, boo
 		return;
 	}
 	if (write && d->img->read_only) {
-		/* The image is read-only (--disk-ro).  A fixed disk has no
+		/* The image is read-only (--disk-ro, readonly=on).  A fixed disk has no
 		 * write-protect status (WP belongs to the removable-media
 		 * feature set, where it shares bit 6 with UNC), so the
 		 * command is aborted. */
