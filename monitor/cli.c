@@ -30,6 +30,13 @@ void cli_usage(FILE *f)
 "  --disk FILE           raw disk image: the primary ATA master (IDE, PIO)\n"
 "  --disk-ro FILE        the same, read-only: guest writes fail, the file is\n"
 "                        opened read-only\n"
+"  --cdrom FILE          raw CD image (ISO, 2048-byte blocks): an ATAPI CD-ROM,\n"
+"                        the secondary master (as QEMU's -cdrom)\n"
+"  --drive file=FILE,if=ide,index=N[,media=disk|cdrom][,readonly=on][,format=raw]\n"
+"                        an IDE drive, QEMU's spelling (repeatable): index 0-3 =\n"
+"                        primary master, primary slave, secondary master,\n"
+"                        secondary slave (default: the first free); media=cdrom\n"
+"                        without file= is an empty CD drive\n"
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
 "                        when it is a terminal, a pipe, a file or a socket)\n"
@@ -102,7 +109,7 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO,
+enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO, OPT_DRIVE, OPT_CDROM,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
        OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC, OPT_DISPLAY, OPT_SERIAL_OUT2_GATE };
 
@@ -114,6 +121,8 @@ static const struct option run_opts[] = {
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "disk-ro", required_argument, NULL, OPT_DISK_RO },
+	{ "drive", required_argument, NULL, OPT_DRIVE },
+	{ "cdrom", required_argument, NULL, OPT_CDROM },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "display", required_argument, NULL, OPT_DISPLAY },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -129,7 +138,7 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+static int parse_option(int c, char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	switch (c) {
 	case OPT_ACCEL:
@@ -184,19 +193,11 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 	}
 	case OPT_DISK:
 	case OPT_DISK_RO:
-		/* One channel, one master: a second disk has nowhere to go. */
-		if (cfg->disk_path) {
-			snprintf(err, errlen, "--disk: only one disk image (the primary master); "
-				 "'%s' and '%s' given", cfg->disk_path, arg);
-			return -1;
-		}
-		if (!*arg) {
-			snprintf(err, errlen, "%s: empty file name", c == OPT_DISK ? "--disk" : "--disk-ro");
-			return -1;
-		}
-		cfg->disk_path = arg;
-		cfg->disk_read_only = c == OPT_DISK_RO;
-		return 0;
+		return cli_disk_option(cfg, arg, c == OPT_DISK_RO, err, errlen);
+	case OPT_CDROM:
+		return cli_cdrom_option(cfg, arg, err, errlen);
+	case OPT_DRIVE:
+		return cli_drive_option(cfg, arg, err, errlen);
 	case OPT_SERIAL:
 		if (!strcmp(arg, "stdio"))
 			cfg->serial = SERIAL_STDIO;

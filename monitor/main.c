@@ -8,6 +8,7 @@
 #include "monitor/crash_report.h"
 #include "monitor/display.h"
 #include "loader/bios_data.h"
+#include <sys/stat.h>
 #include "monitor/host_probe.h"
 #include "monitor/host_tsc.h"
 #include "monitor/kvm_probe.h"
@@ -62,6 +63,46 @@ static int cmd_probe(struct vm_config *cfg)
 	return (int)r;
 }
 
+/* The IDE drives' images (--disk, --cdrom, --drive), before the guest
+ * runs: a bad one is one line and status 2, and no file is changed. */
+static int open_drives(const struct vm_config *cfg, struct disk_image *img, char *err, size_t errlen)
+{
+	struct stat st[BTVM_IDE_DRIVES];
+	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++) {
+		const struct drive_config *d = &cfg->drives[i];
+		if (!d->present || !d->path)
+			continue;
+		struct disk_image_opts o = { d->read_only, d->cdrom ? CD_BLOCK_SIZE : DISK_SECTOR_SIZE,
+					     d->label, d->ro_hint };
+		if (disk_image_open_opts(&img[i], d->path, &o, err, errlen) < 0) {
+			/* the lock refused it: say when the holder is another of
+			 * our own drives rather than another process */
+			struct stat me;
+			for (unsigned j = 0; j < i && stat(d->path, &me) == 0; j++)
+				if (img[j].fd >= 0 && st[j].st_dev == me.st_dev && st[j].st_ino == me.st_ino) {
+					snprintf(err, errlen, "%s %s: is also %s's image (a writable image backs one drive only)",
+						 d->label, d->path, cfg->drives[j].label);
+					break;
+				}
+			return -1;
+		}
+		if (fstat(img[i].fd, &st[i]) < 0)
+			st[i].st_ino = 0;
+	}
+	return 0;
+}
+
+/* What the guest wrote goes to the files (fdatasync) before btvm exits. */
+static void close_drives(const struct vm_config *cfg, struct disk_image *img)
+{
+	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++) {
+		if (img[i].fd >= 0 && disk_image_flush(&img[i]) < 0)
+			fprintf(stderr, "btvm: %s %s: writing the image back failed\n", cfg->drives[i].label,
+				cfg->drives[i].path);
+		disk_image_close(&img[i]);
+	}
+}
+
 static int cmd_run(struct vm_config *cfg)
 {
 	char err[512];
@@ -71,7 +112,8 @@ static int cmd_run(struct vm_config *cfg)
 	host_tsc_start();
 	vm.cfg = cfg;
 	vm.serial_fd = -1;
-	vm.disk.fd = -1;
+	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++)
+		vm.drive_img[i].fd = -1;
 	vm.timeout_deadline = VTIME_NEVER;
 	host_probe_early();  /* before the guest windows take the low 4 GiB */
 	crash_report_install();
@@ -84,8 +126,7 @@ static int cmd_run(struct vm_config *cfg)
 	struct boot_state bs;
 	if (loader_load(&cfg->load, &vm.mem.phys, &vm.e820, &bs, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_USAGE, "%s", err);
-	if (cfg->disk_path && disk_image_open(&vm.disk, cfg->disk_path, cfg->disk_read_only,
-					      err, sizeof(err)) < 0)
+	if (open_drives(cfg, vm.drive_img, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_USAGE, "%s", err);
 	if (platform_create(&vm, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
@@ -130,9 +171,7 @@ static int cmd_run(struct vm_config *cfg)
 		stats_print(&vm, stderr);
 	vm.backend->destroy(&vm);
 	guest_mem_destroy(&vm.mem);
-	if (vm.disk.fd >= 0 && disk_image_flush(&vm.disk) < 0)
-		fprintf(stderr, "btvm: --disk %s: writing the image back failed\n", cfg->disk_path);
-	disk_image_close(&vm.disk);
+	close_drives(cfg, vm.drive_img);
 	return status;
 }
 

@@ -169,7 +169,6 @@ void sandbox_spec_init(struct sandbox_spec *s)
 	memset(s, 0, sizeof(*s));
 	s->memfd = -1;
 	s->tty_fd = -1;
-	s->disk_fd = -1;
 	s->display_fd = -1;
 	s->kvm_vcpu_fd = -1;
 }
@@ -194,6 +193,14 @@ void sandbox_spec_add_fd(int *fds, unsigned *n, int fd)
 		if (fds[i] == fd)
 			return;
 	fds[(*n)++] = fd;
+}
+
+void sandbox_spec_add_drive(struct sandbox_spec *s, int fd, bool writable)
+{
+	if (fd < 0 || s->n_drives >= SANDBOX_MAX_DRIVES)
+		return;
+	s->drive_fds[s->n_drives] = fd;
+	s->drive_writable[s->n_drives++] = writable;
 }
 
 void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s)
@@ -223,8 +230,11 @@ void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s)
 		sandbox_spec_add_fd(s->read_fds, &s->n_read, ufds[i]);
 		sandbox_spec_add_fd(s->write_fds, &s->n_write, ufds[i]);
 	}
-	/* --disk: the ATA device reads and writes the image (devices/ata_cmd.c). */
-	s->disk_fd = vm->disk.fd;
+	/* The IDE drives read and write their images (devices/ata_cmd.c,
+	 * devices/atapi.c); a read-only image (--disk-ro, readonly=on, a CD)
+	 * is never written. */
+	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++)
+		sandbox_spec_add_drive(s, vm->drive_img[i].fd, !vm->drive_img[i].read_only);
 	/* --display: the screen file, or stdout's terminal (monitor/display.c). */
 	display_sandbox_spec(s);
 	if (vm->backend->sandbox_spec)
@@ -368,10 +378,13 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 		ALLOW(r, ioctl, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->tty_fd), SCMP_A1(SCMP_CMP_EQ, TCGETS));
 	}
 
-	if (s->disk_fd >= 0) {
-		ALLOW(r, pread64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
-		ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
-		ALLOW(r, fdatasync, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
+	for (unsigned i = 0; i < s->n_drives; i++) {
+		uint64_t fd = (uint64_t)s->drive_fds[i];
+		ALLOW(r, pread64, SCMP_A0(SCMP_CMP_EQ, fd));
+		if (s->drive_writable[i]) {
+			ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, fd));
+			ALLOW(r, fdatasync, SCMP_A0(SCMP_CMP_EQ, fd));
+		}
 	}
 	/* --display file:PATH rewrites the file in place: writes at offset
 	 * 0, then cut to length.  Nothing else on that descriptor. */

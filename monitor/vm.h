@@ -71,8 +71,9 @@ struct vm {
 	struct acpi_pm acpi_pm;
 	struct pci_host pci;
 	struct pci_piix piix;
-	struct ata_channel ata;      /* primary IDE channel */
-	struct disk_image disk;      /* --disk; fd -1 without one */
+	struct ata_channel ata[2];   /* primary and secondary IDE channels */
+	/* the images of cfg->drives[] (index 0-3); fd -1 where none */
+	struct disk_image drive_img[BTVM_IDE_DRIVES];
 	struct vga vga;              /* VGA text mode: registers; the text buffer is RAM */
 	struct fw_cfg fw_cfg;        /* QEMU's fw_cfg (monitor/fw_cfg_pc.c) */
 

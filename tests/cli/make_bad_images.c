@@ -8,8 +8,9 @@
  * initrd is not, good-linux.bin (a valid bzImage, NOT printed, with
  * initrd_addr_max 2 MiB - 1 and cmdline_size 32) for the Linux ones,
  * good-linux-syssize-rounded-up.bin (15 bytes short of syssize * 16: a
- * kernel that must load, NOT printed), and disk images for the --disk
- * cases (not printed).  Host program, no dependencies; used by check_errors.sh. */
+ * kernel that must load, NOT printed), and disk and CD images for the
+ * --disk, --cdrom and --drive cases (not printed).  Host program, no
+ * dependencies; used by check_errors.sh. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,8 @@ int main(int argc, char **argv)
 	emit("disk-empty.img", zeros, 0, 0);
 	emit("disk-not-whole-sectors.img", zeros, 1000, 0);
 	emit("disk-good.img", zeros, sizeof(zeros), 0);
+	/* whole 512-byte sectors, not whole 2048-byte CD blocks */
+	emit("cd-not-whole-blocks.iso", zeros, 3 * 512, 0);
 	static const uint8_t spin[] = {
 		0x66, 0xBA, 0xF8, 0x03,   /* mov dx, 0x3f8 */
 		0xB0, 'R',                /* mov al, 'R' */

@@ -24,6 +24,15 @@
 #             disk's IDENTIFY strings set to btvm's (model "btvm ATA disk",
 #             serial BTVM00001, firmware 1.0) so both print the same; btvm
 #             gets --disk IMAGE.
+# --drives GEN  gives the guest several IDE drives: the runner runs `bash
+#             GEN DIR`, which makes fresh images in DIR (its temporary
+#             directory) and prints one line per drive, "INDEX MEDIA
+#             [FILE]" (MEDIA disk or cdrom; no FILE: an empty CD drive).
+#             QEMU and btvm both get -drive / --drive
+#             if=ide,index=INDEX,media=MEDIA[,file=DIR/FILE,format=raw],
+#             and QEMU the IDENTIFY strings of btvm's disks and CD-ROM
+#             (model, firmware; the serial numbers differ: btvm numbers
+#             them by position).
 # --screen FILE  the test draws on the VGA text screen: QEMU gets a VGA
 #             (-device isa-vga: -nodefaults leaves none; ISA, so that the
 #             PCI bus stays as btvm's), btvm gets --display file:SCREEN, and
@@ -32,9 +41,9 @@
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" drives_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging,tsc] [--stdin FILE] [--disk GEN] [--screen FILE] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging,tsc] [--stdin FILE] [--disk GEN] [--drives GEN] [--screen FILE] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -46,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--expect) expect="${2:-}"; shift 2 || usage ;;
 	--stdin) stdin_file="${2:-}"; shift 2 || usage ;;
 	--disk) disk_gen="${2:-}"; shift 2 || usage ;;
+	--drives) drives_gen="${2:-}"; shift 2 || usage ;;
 	--screen) screen="${2:-}"; shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
@@ -84,6 +94,23 @@ if [ -n "$disk_gen" ]; then
 		-global "ide-hd.model=btvm ATA disk" -global ide-hd.serial=BTVM00001
 		-global ide-hd.ver=1.0)
 	btvm_disk=(--disk "$tmp/disk.img")
+fi
+if [ -n "$drives_gen" ]; then
+	[ -f "$drives_gen" ] || { echo "run-guest: no drive generator at $drives_gen" >&2; exit 1; }
+	mkdir "$tmp/drives"
+	if ! bash "$drives_gen" "$tmp/drives" >"$tmp/drives.list" 2>"$tmp/drives-gen.err"; then
+		echo "FAIL: $name: drive generator $drives_gen failed:"
+		cat "$tmp/drives-gen.err"
+		exit 1
+	fi
+	qemu_disk+=(-global "ide-hd.model=btvm ATA disk" -global ide-hd.ver=1.0
+		-global "ide-cd.model=btvm ATAPI CD-ROM" -global ide-cd.ver=1.0)
+	while read -r index media file; do
+		spec="if=ide,index=$index,media=$media"
+		[ -z "$file" ] || spec="$spec,file=$tmp/drives/$file,format=raw"
+		qemu_disk+=(-drive "$spec")
+		btvm_disk+=(--drive "$spec")
+	done <"$tmp/drives.list"
 fi
 
 qemu_vga=() btvm_display=()
