@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include "loader/bios_data.h"
 #include "monitor/crash_report.h"
 #include "monitor/display.h"
-#include "loader/bios_data.h"
-#include <sys/stat.h>
 #include "monitor/host_probe.h"
 #include "monitor/host_tsc.h"
 #include "monitor/kvm_probe.h"
