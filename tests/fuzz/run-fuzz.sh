@@ -182,7 +182,7 @@ run_ref() {
 # ref_why OUT STATUS: one line on why the reference printed no result
 ref_why() {
 	local l
-	l=$(grep -v '^case \|^done$\|^[a-z]*[ =]\|^mem \|^end$' "$1" | head -1)
+	l=$(grep -v '^case \|^done$\|^[a-z]*[ =]\|^mem \|^end$\|^\*\*$' "$1" | head -1)
 	case $2 in
 	124|137) echo "it ran out of time (status $2)${l:+: $l}" ;;
 	*) echo "${l:-(nothing on its output)} (status $2)" ;;
