@@ -45,6 +45,7 @@ struct bt_mmio_eip {
 struct bt_tlb_entry {
 	uint32_t lpn, ppn;
 	bool valid, user, write_ok;  /* walked for a CPL-3 access; a write was allowed (D set) */
+	bool us, xd;                 /* a user page (U/S=1 throughout); XD with EFER.NXE */
 };
 
 struct bt {
@@ -80,6 +81,14 @@ struct bt {
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
+
+/* May a supervisor data access reach user pages under CR4.SMAP?  Only an
+ * explicit one with EFLAGS.AC = 1 (SDM Vol. 3A 4.6); never the implicit
+ * accesses to descriptor tables and the TSS. */
+static inline bool bt_smap_ac(const struct bt *bt)
+{
+	return (bt->cpu.eflags & EFLAGS_AC) && !bt->implicit_sv;
+}
 
 /* views.c: both views at once */
 void bt_views_reset(struct bt *bt, bool paging);

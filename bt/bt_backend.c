@@ -160,7 +160,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		/* Paging: a virtual-TLB miss, a first write (D bit), a write to
 		 * code, or the guest's own #PF. */
 		struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, write ? PW_WRITE : PW_READ,
-					 user_view, true };
+					 user_view, true, (c->efer & EFER_NXE) != 0, bt_smap_ac(bt) };
 		struct pw_result r;
 		pw_walk(&bt->vm->mem.phys, &rq, &r);
 		if (!r.ok) {
@@ -176,6 +176,15 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			break;
 		}
 		uint32_t frame = r.page_pa >> 12;
+		if (!user_view && r.user_ok && (c->cr4 & CR4_SMAP)) {
+			/* SMAP: the K-view never maps user pages, so that
+			 * every supervisor access to one comes here; EFLAGS.AC
+			 * let this one through: it runs in C, and as a callout
+			 * from now on (mmio.c), where bt_read/bt_write check
+			 * SMAP per access (docs/design.md, "SMEP and SMAP"). */
+			bt_mmio_fault(bt, eip);
+			break;
+		}
 		if (r.page_pa >= bt->vm->mem.phys.size) {
 			bt_mmio_fault(bt, eip);
 			break;

@@ -102,6 +102,8 @@ struct bt_cpu {
 	uint64_t msr_pat, msr_misc_enable;
 	uint64_t tsc_offset;     /* guest TSC = host TSC + tsc_offset */
 	uint64_t msr_tsc_adjust; /* IA32_TSC_ADJUST (MSR 3BH) */
+	uint64_t efer;           /* IA32_EFER (MSR C0000080H): only NXE can be set (no long mode) */
+	uint64_t msr_tsc_aux;    /* IA32_TSC_AUX (MSR C0000103H): ECX of RDTSCP, bits 31:0 */
 	int cpl;
 	bool irq_shadow;        /* after STI / MOV SS: one instruction first */
 	bool halted;
@@ -121,5 +123,9 @@ struct bt_cpu {
 #define CR4_PSE 0x10u
 #define CR4_PAE 0x20u
 #define CR4_PGE 0x80u
+#define CR4_UMIP 0x800u      /* SDM Vol. 3A 2.5: SGDT SIDT SLDT SMSW STR #GP at CPL > 0 */
+#define CR4_SMEP 0x100000u   /* 4.6: no supervisor fetch from user pages */
+#define CR4_SMAP 0x200000u   /* 4.6: no supervisor data access to user pages unless EFLAGS.AC */
+#define EFER_NXE 0x800u      /* IA32_EFER bit 11: execute-disable (PAE bit 63 = XD) */
 #endif
 #endif

@@ -260,7 +260,9 @@ bool bt_direct_page_refused(const struct bt *bt, uint32_t lin)
 
 /* Guest translation of lin for a CPL-3 access; false when the guest would
  * fault (the translated instruction will raise the #PF) or the page is
- * not RAM. */
+ * not RAM.  A fetch from an XD page (EFER.NXE) is such a fault: the page
+ * is never scanned nor mapped executable, the translator's fetch raises
+ * the #PF with I/D. */
 static bool dv_walk(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *frame, bool *writable)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -269,7 +271,8 @@ static bool dv_walk(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *f
 		pa = lin & ~0xfffu;
 		*writable = true;
 	} else {
-		struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, true, true };
+		struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, true, true, (c->efer & EFER_NXE) != 0,
+					 false };
 		struct pw_result r;
 		pw_walk(&bt->vm->mem.phys, &rq, &r);
 		if (!r.ok)

@@ -527,6 +527,31 @@ static int do_msr(struct bt *bt, bool write, uint32_t eip)
 		if (bt->vm->stop)
 			return leave_to(bt, eip + 2);
 		goto done;
+	case 0xc0000080: /* IA32_EFER (SDM Vol. 4 table 2-2) */
+		if (write) {
+			/* Only NXE (CPUID.80000001H:EDX[20]) exists on this
+			 * 32-bit CPU: SCE, LME and the rest are reserved, #GP
+			 * (no SYSCALL, no long mode in CPUID); LMA is read-only 0. */
+			if (v & ~(uint64_t)EFER_NXE)
+				return raise_at(bt, eip, 13, true, 0);
+			uint64_t old = c->efer;
+			c->efer = v;
+			if (((old ^ v) & EFER_NXE) && (c->cr0 & CR0_PG)) {
+				/* XD changes meaning (SDM Vol. 3A 4.10.4.1 treats
+				 * it as a paging-mode change): walk again */
+				bt_views_reset(bt, true);
+				tcache_flush(&bt->tc);
+				return leave_to(bt, eip + 2);
+			}
+		} else {
+			v = c->efer;
+		}
+		goto done;
+	case 0xc0000103: /* IA32_TSC_AUX (CPUID.80000001H:EDX[27]): bits 31:0, the rest reserved */
+		if (write && (v >> 32))
+			return raise_at(bt, eip, 13, true, 0);
+		p = &c->msr_tsc_aux;
+		break;
 	case 0x174: p = &c->msr_sysenter_cs; break;
 	case 0x175: p = &c->msr_sysenter_esp; break;
 	case 0x176: p = &c->msr_sysenter_eip; break;
@@ -638,9 +663,10 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		}
 		return CONT;
 	case 4: {
-		/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT; not MCE,
-		 * which the CPUID model does not have (SDM: #GP on reserved bits) */
-		if (v & ~0x7bfu)
+		/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT UMIP SMEP
+		 * SMAP; not MCE, which the CPUID model does not have (SDM: #GP
+		 * on reserved bits) */
+		if (v & ~(0x7bfu | CR4_UMIP | CR4_SMEP | CR4_SMAP))
 			return raise_at(bt, eip, 13, true, 0);
 		uint32_t old = c->cr4;
 		c->cr4 = v;
@@ -648,9 +674,13 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 		 * offset does, set_tsc_offset). */
 		if ((old ^ v) & 4u /* CR4.TSD */)
 			bt_direct_reset(bt, false);
-		/* PSE, PAE or PGE changing under paging: another walk (SDM Vol.
-		 * 3A 4.10.4.1: such writes invalidate all TLB entries). */
-		if (((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) && (c->cr0 & CR0_PG)) {
+		/* PSE, PAE, PGE or SMEP changing under paging: another walk
+		 * (SDM Vol. 3A 4.10.4.1: such writes invalidate all TLB
+		 * entries).  SMEP also decides which pages CPL-0 code may be
+		 * translated from, and SMAP whether the K-view maps user pages
+		 * (docs/design.md, "SMEP and SMAP"): both empty the views and
+		 * the translations too. */
+		if (((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP)) && (c->cr0 & CR0_PG)) {
 			bt_views_reset(bt, true);
 			tcache_flush(&bt->tc);
 			return leave_to(bt, next);
@@ -1046,8 +1076,14 @@ static int cpl_check(struct bt *bt, const struct insn *in, uint32_t eip)
 		return -1;
 	case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
 		return (unsigned)c->cpl > iopl ? raise_at(bt, eip, 13, true, 0) : -1;
-	case ZYDIS_MNEMONIC_RDTSC:
+	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_RDTSCP:
 		return (c->cr4 & 4) ? raise_at(bt, eip, 13, true, 0) : -1; /* CR4.TSD */
+	case ZYDIS_MNEMONIC_SGDT: case ZYDIS_MNEMONIC_SIDT: case ZYDIS_MNEMONIC_SLDT:
+	case ZYDIS_MNEMONIC_SMSW: case ZYDIS_MNEMONIC_STR:
+		/* UMIP (SDM Vol. 3A 2.5, CR4 bit 11): #GP(0) at CPL > 0 */
+		return (c->cr4 & CR4_UMIP) ? raise_at(bt, eip, 13, true, 0) : -1;
+	case ZYDIS_MNEMONIC_STAC: case ZYDIS_MNEMONIC_CLAC:
+		return raise_at(bt, eip, 6, false, 0); /* SDM STAC/CLAC: #UD at CPL > 0 */
 	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: {
 		bool is_in = in->zi.mnemonic == ZYDIS_MNEMONIC_IN;
 		const ZydisDecodedOperand *p = &in->ops[is_in ? 1 : 0], *v = &in->ops[is_in ? 0 : 1];
@@ -1476,8 +1512,26 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 	case ZYDIS_MNEMONIC_WRGSBASE:
 		/* #UD outside 64-bit mode on the CPU bt models (Intel, SDM) */
 		return raise_at(bt, eip, 6, false, 0);
-	case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP:
+	case ZYDIS_MNEMONIC_RDPMC:
 		return raise_at(bt, eip, 6, false, 0); /* not in the CPUID model */
+	case ZYDIS_MNEMONIC_RDTSCP: {
+		/* SDM RDTSCP: EDX:EAX = TSC, ECX = IA32_TSC_AUX[31:0] */
+		uint64_t t = __rdtsc() + c->tsc_offset;
+		c->regs[R_EAX] = (uint32_t)t;
+		c->regs[R_EDX] = (uint32_t)(t >> 32);
+		c->regs[R_ECX] = (uint32_t)c->msr_tsc_aux;
+		return CONT;
+	}
+	case ZYDIS_MNEMONIC_STAC: case ZYDIS_MNEMONIC_CLAC:
+		/* SDM STAC/CLAC: #UD at CPL > 0 (cpl_check) or without
+		 * CPUID.7.0:EBX.SMAP, which the model reports; CR4.SMAP does
+		 * not matter.  AC is a virtual flag: the callout's return
+		 * gives translated code the new value. */
+		if (m == ZYDIS_MNEMONIC_STAC)
+			c->eflags |= EFLAGS_AC;
+		else
+			c->eflags &= ~EFLAGS_AC;
+		return CONT;
 	case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FNSAVE:
 	case ZYDIS_MNEMONIC_FRSTOR: case ZYDIS_MNEMONIC_FNSTENV: case ZYDIS_MNEMONIC_FLDENV:
 		return bt_fpu_state(bt, &in, eip);

@@ -54,16 +54,24 @@ void bt_tlb_flush(struct bt *bt)
 		bt->tlb[i].valid = false;
 }
 
-/* The C TLB's answer for lin, or false (a miss, or paging off). */
-static inline bool tlb_hit(struct bt *bt, uint32_t lin, bool write, uint32_t *pa)
+/* The C TLB's answer for lin, or false (a miss, or paging off).  An entry
+ * filled by one kind of access answers another only where the walk would
+ * say the same: a fetch needs a page without XD and, under SMEP, a
+ * supervisor page for a supervisor fetch; a supervisor data access to a
+ * user page under SMAP needs EFLAGS.AC and an explicit access (SDM Vol.
+ * 3A 4.6).  Otherwise the walk decides (and raises the #PF). */
+static inline bool tlb_hit(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa)
 {
-	bool user = bt->cpu.cpl == 3 && !bt->implicit_sv;
+	const struct bt_cpu *c = &bt->cpu;
+	bool user = c->cpl == 3 && !bt->implicit_sv;
 	const struct bt_tlb_entry *t = &bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)];
-	if (t->valid && t->lpn == lin >> 12 && t->user == user && (!write || t->write_ok)) {
-		*pa = t->ppn << 12 | (lin & 0xfff);
-		return true;
-	}
-	return false;
+	if (!t->valid || t->lpn != lin >> 12 || t->user != user || (acc == PW_WRITE && !t->write_ok))
+		return false;
+	if (acc == PW_FETCH ? t->xd || (!user && t->us && (c->cr4 & CR4_SMEP))
+			    : !user && t->us && (c->cr4 & CR4_SMAP) && !bt_smap_ac(bt))
+		return false;
+	*pa = t->ppn << 12 | (lin & 0xfff);
+	return true;
 }
 
 bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *pa)
@@ -73,18 +81,19 @@ bool bt_lin_to_phys(struct bt *bt, uint32_t lin, enum pw_access acc, uint32_t *p
 		*pa = lin;
 		return true;
 	}
-	if (tlb_hit(bt, lin, acc == PW_WRITE, pa))
+	if (tlb_hit(bt, lin, acc, pa))
 		return true;
 	bool user = c->cpl == 3 && !bt->implicit_sv;
 	struct bt_tlb_entry *t = &bt->tlb[(lin >> 12) & (BT_TLB_SIZE - 1)];
-	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, user, true };
+	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, acc, user, true, (c->efer & EFER_NXE) != 0,
+				 bt_smap_ac(bt) };
 	struct pw_result r;
 	pw_walk(&bt->vm->mem.phys, &rq, &r);
 	if (r.ok) {
 		*pa = r.pa;
 		/* a later write may use the entry only once one was allowed
 		 * (and the walk set D) */
-		*t = (struct bt_tlb_entry){ lin >> 12, r.pa >> 12, true, user, acc == PW_WRITE };
+		*t = (struct bt_tlb_entry){ lin >> 12, r.pa >> 12, true, user, acc == PW_WRITE, r.user_ok, r.xd };
 		return true;
 	}
 	if (r.bad_table) {
@@ -143,7 +152,8 @@ static inline bool access_lin(struct bt *bt, uint32_t lin, void *buf, unsigned l
 {
 	uint8_t *p = buf;
 	uint32_t fpa = lin;
-	if ((lin & 0xfff) + len <= 4096 && (!(bt->cpu.cr0 & CR0_PG) || tlb_hit(bt, lin, write, &fpa))) {
+	if ((lin & 0xfff) + len <= 4096 &&
+	    (!(bt->cpu.cr0 & CR0_PG) || tlb_hit(bt, lin, write ? PW_WRITE : PW_READ, &fpa))) {
 		uint8_t *h = phys_ptr(&bt->vm->mem.phys, fpa, len);
 		if (h) {
 			uint8_t *to = write ? h : p, *from = write ? p : h;

@@ -1012,7 +1012,7 @@ static bool lin_global(struct bt *bt, uint32_t lin)
 	const struct bt_cpu *c = &bt->cpu;
 	if (!(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PGE))
 		return false;
-	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, PW_READ, false, false };
+	struct pw_request rq = { c->cr0, c->cr3, c->cr4, lin, PW_READ, false, false, (c->efer & EFER_NXE) != 0, true };
 	struct pw_result r;
 	pw_walk(&bt->vm->mem.phys, &rq, &r);
 	return r.ok && r.global;

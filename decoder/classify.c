@@ -124,6 +124,7 @@ static enum insn_class classify(struct insn *in)
 	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_RDTSCP: case ZYDIS_MNEMONIC_RDPMC:
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT: case ZYDIS_MNEMONIC_UD2:
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1:
+	case ZYDIS_MNEMONIC_STAC: case ZYDIS_MNEMONIC_CLAC: /* EFLAGS.AC is virtual */
 	/* host-mode instructions: run natively they would reach the host
 	 * (SYSCALL is a real host system call from 64-bit code) */
 	case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSRET: case ZYDIS_MNEMONIC_SWAPGS:

@@ -81,6 +81,10 @@ static void basic_leaf(const struct cpu_model *m, uint32_t leaf, uint32_t sublea
 		 * Meltdown and friends (bt/emulate.c, MSR 10AH). */
 		if (subleaf == 0) {
 			o->ebx = m->tsc_adjust ? 1u << 1 : 0;
+			/* EBX[7] SMEP, EBX[20] SMAP (with STAC/CLAC), ECX[2]
+			 * UMIP: CR4 bits 20, 21, 11 (SDM Vol. 3A 2.5, 4.6). */
+			o->ebx |= CPU_MODEL_7_EBX_SMEP | CPU_MODEL_7_EBX_SMAP;
+			o->ecx = CPU_MODEL_7_ECX_UMIP;
 			o->edx = 1u << 29;
 		}
 		break;
@@ -145,8 +149,14 @@ static void ext_leaf(const struct cpu_model *m, uint32_t leaf, struct cpuid_regs
 		if (m->invariant_tsc)
 			o->edx = 1u << 8;
 		break;
+	case 0x80000001:
+		/* EDX[20] NX: IA32_EFER.NXE and the XD bit of PAE entries;
+		 * EDX[27] RDTSCP and IA32_TSC_AUX.  No LM (bit 29), no
+		 * SYSCALL (bit 11): a 32-bit CPU, as QEMU's qemu32. */
+		o->edx = CPU_MODEL_EXT1_EDX_NX | CPU_MODEL_EXT1_EDX_RDTSCP;
+		break;
 	default:
-		break; /* 80000001H (no NX, no LM), 80000005H, 80000006H: zeros */
+		break; /* 80000005H, 80000006H: zeros */
 	}
 }
 

@@ -27,6 +27,14 @@
  * close to tsc_hz. */
 #define CPU_MODEL_TSC_MAX_PPM 10u
 
+/* Feature bits beyond the i686 base (SDM Vol. 2A, CPUID): the KVM backend
+ * offers them only where KVM_GET_SUPPORTED_CPUID has them. */
+#define CPU_MODEL_7_EBX_SMEP (1u << 7)
+#define CPU_MODEL_7_EBX_SMAP (1u << 20)
+#define CPU_MODEL_7_ECX_UMIP (1u << 2)
+#define CPU_MODEL_EXT1_EDX_NX (1u << 20)
+#define CPU_MODEL_EXT1_EDX_RDTSCP (1u << 27)
+
 struct cpu_model {
 	bool apic;           /* CPUID.1:EDX.APIC[9]: a local APIC (not with --no-apic) */
 	uint64_t tsc_hz;     /* the guest TSC's rate; 0 = unknown: leaves 15H and 16H read 0 */

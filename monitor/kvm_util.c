@@ -102,13 +102,37 @@ int kvm_handle_set_cpu_model(struct kvm_handle *h, const struct cpu_model *m, ch
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* SMEP, SMAP, UMIP, NX and RDTSCP only where this KVM can give them
+	 * (KVM_GET_SUPPORTED_CPUID); every other bit is the model's. */
+	struct cpuid_regs sup7 = { 0 }, sup81 = { 0 };
+	struct kvm_cpuid2 *s = calloc(1, sizeof(*s) + 128 * sizeof(s->entries[0]));
+	if (s) {
+		s->nent = 128;
+		if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, s) == 0)
+			for (uint32_t i = 0; i < s->nent; i++) {
+				const struct kvm_cpuid_entry2 *x = &s->entries[i];
+				if (x->function == 7 && x->index == 0)
+					sup7 = (struct cpuid_regs){ x->eax, x->ebx, x->ecx, x->edx };
+				else if (x->function == 0x80000001u)
+					sup81 = (struct cpuid_regs){ x->eax, x->ebx, x->ecx, x->edx };
+			}
+		free(s);
+	}
 	c->nent = (uint32_t)n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct cpuid_regs r = e[i].r;
+		if (e[i].leaf == 7 && e[i].subleaf == 0) {
+			r.ebx &= ~((CPU_MODEL_7_EBX_SMEP | CPU_MODEL_7_EBX_SMAP) & ~sup7.ebx);
+			r.ecx &= ~(CPU_MODEL_7_ECX_UMIP & ~sup7.ecx);
+		} else if (e[i].leaf == 0x80000001u) {
+			r.edx &= ~((CPU_MODEL_EXT1_EDX_NX | CPU_MODEL_EXT1_EDX_RDTSCP) & ~sup81.edx);
+		}
 		c->entries[i] = (struct kvm_cpuid_entry2){
 			.function = e[i].leaf, .index = e[i].subleaf,
 			.flags = e[i].indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
-			.eax = e[i].r.eax, .ebx = e[i].r.ebx, .ecx = e[i].r.ecx, .edx = e[i].r.edx,
+			.eax = r.eax, .ebx = r.ebx, .ecx = r.ecx, .edx = r.edx,
 		};
+	}
 	int rc = ioctl(h->vcpu_fd, KVM_SET_CPUID2, c);
 	if (rc < 0)
 		snprintf(err, errlen, "KVM: cannot set the CPU model's CPUID: %s", strerror(errno));

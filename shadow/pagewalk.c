@@ -8,14 +8,17 @@
 #define CR4_PSE 0x00000010u
 #define CR4_PAE 0x00000020u
 #define CR4_PGE 0x00000080u
+#define CR4_SMEP 0x00100000u
+#define CR4_SMAP 0x00200000u
+#define PAE_XD  0x8000000000000000ull
 
 #define PDE_4M_RSVD 0x003fe000u  /* bits 21:13: reserved without PSE-36 */
 #define FRAME_4K    0xfffff000u
 #define FRAME_4M    0xffc00000u
 
-/* PAE (SDM Vol. 3A 4.4, tables 4-8 to 4-11) with MAXPHYADDR = 36 and
- * EFER.NXE = 0 (no NX in the CPU model): bits 63:36 of every entry are
- * reserved, bit 63 (XD) included. */
+/* PAE (SDM Vol. 3A 4.4, tables 4-8 to 4-11) with MAXPHYADDR = 36: bits
+ * 63:36 of every entry are reserved, bit 63 (XD) of a PDE or PTE only
+ * while EFER.NXE = 0 (`rsvd` in walk_once_pae). */
 #define PAE_ADDR        0x0000000ffffff000ull  /* bits 35:12 */
 #define PAE_ADDR_2M     0x0000000fffe00000ull  /* bits 35:21 */
 #define PAE_HIGH_RSVD   0xfffffff000000000ull  /* bits 63:36 */
@@ -67,23 +70,43 @@ enum walk_status { WALK_DONE, WALK_RETRY };
  * PAE entries), the flags the result reports, and whether the access is
  * allowed; when not, the #PF error code for a protection fault. */
 static bool rights(const struct pw_request *rq, uint64_t both, uint64_t final, bool write, uint32_t acc,
-		   struct pw_result *out)
+		   bool xd, struct pw_result *out)
 {
 	out->user_ok = both & PW_E_US;
 	out->writable = (both & PW_E_RW) || (!rq->user && !(rq->cr0 & CR0_WP));
 	out->global = (rq->cr4 & CR4_PGE) && (final & PW_E_G);
 	out->dirty = final & PW_E_D;
+	out->xd = xd;
 	bool allowed = (rq->user ? out->user_ok : true) && !(write && !out->writable);
+	if (rq->access == PW_FETCH) {
+		/* SDM 4.6: XD forbids fetches at any CPL; SMEP forbids
+		 * supervisor fetches from user pages. */
+		if (xd || (!rq->user && out->user_ok && (rq->cr4 & CR4_SMEP)))
+			allowed = false;
+	} else if (!rq->user && out->user_ok && (rq->cr4 & CR4_SMAP) && !rq->smap_ac) {
+		/* SDM 4.6: SMAP, supervisor data access to a user page */
+		allowed = false;
+	}
 	if (!allowed)
 		out->error_code = PW_PF_P | acc;
 	return allowed;
+}
+
+/* The W/R, U/S and I/D bits of every #PF error code of this access (SDM
+ * 4.7: I/D for a fetch when SMEP is on, or PAE paging with NXE). */
+static uint32_t access_bits(const struct pw_request *rq)
+{
+	uint32_t acc = (rq->access == PW_WRITE ? PW_PF_W : 0) | (rq->user ? PW_PF_U : 0);
+	if (rq->access == PW_FETCH && ((rq->cr4 & CR4_SMEP) || ((rq->cr4 & CR4_PAE) && rq->nxe)))
+		acc |= PW_PF_ID;
+	return acc;
 }
 
 static enum walk_status walk_once(const struct phys_mem *mem, const struct pw_request *rq,
 				  struct pw_result *out)
 {
 	const bool write = rq->access == PW_WRITE;
-	const uint32_t acc = (write ? PW_PF_W : 0) | (rq->user ? PW_PF_U : 0);
+	const uint32_t acc = access_bits(rq);
 
 	memset(out, 0, sizeof(*out));
 
@@ -134,7 +157,7 @@ static enum walk_status walk_once(const struct phys_mem *mem, const struct pw_re
 
 	/* SDM 4.6: rights combined over every entry used (for a 4 MiB page
 	 * the PDE is the only one: final == pde). */
-	if (!rights(rq, pde & final, final, write, acc, out))
+	if (!rights(rq, pde & final, final, write, acc, false, out))
 		return WALK_DONE;
 
 	/* SDM 4.8: A in every entry used, D in the final entry on a write,
@@ -198,7 +221,9 @@ static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct p
 				      struct pw_result *out)
 {
 	const bool write = rq->access == PW_WRITE;
-	const uint32_t acc = (write ? PW_PF_W : 0) | (rq->user ? PW_PF_U : 0);
+	const uint32_t acc = access_bits(rq);
+	/* bit 63 of a PDE/PTE is XD with EFER.NXE, reserved without */
+	const uint64_t rsvd = rq->nxe ? PAE_HIGH_RSVD & ~PAE_XD : PAE_HIGH_RSVD;
 
 	memset(out, 0, sizeof(*out));
 
@@ -239,7 +264,7 @@ static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct p
 	void *ptep = NULL;
 	if (pde & PW_E_PS) {
 		/* 2 MiB page (table 4-9): PS is honoured whatever CR4.PSE says. */
-		if (pde & (PAE_HIGH_RSVD | PAE_PDE_2M_RSVD)) {
+		if (pde & (rsvd | PAE_PDE_2M_RSVD)) {
 			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
 			return WALK_DONE;
 		}
@@ -247,7 +272,7 @@ static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct p
 		out->size = 0x200000u;
 		page = (pde & PAE_ADDR_2M) | (rq->lin & 0x001ff000u);
 	} else {
-		if (pde & PAE_HIGH_RSVD) {
+		if (pde & rsvd) {
 			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
 			return WALK_DONE;
 		}
@@ -264,7 +289,7 @@ static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct p
 			out->error_code = acc;
 			return WALK_DONE;
 		}
-		if (pte & PAE_HIGH_RSVD) {
+		if (pte & rsvd) {
 			out->error_code = PW_PF_P | PW_PF_RSVD | acc;
 			return WALK_DONE;
 		}
@@ -283,8 +308,8 @@ static enum walk_status walk_once_pae(const struct phys_mem *mem, const struct p
 	out->pa = (uint32_t)page | (rq->lin & 0xfffu);
 
 	/* SDM 4.6: rights combined over the PDE and the PTE (PDPTEs carry
-	 * no R/W or U/S in PAE paging); no XD, so a fetch is a read. */
-	if (!rights(rq, pde & final, final, write, acc, out))
+	 * no R/W, U/S or XD in PAE paging); XD in either forbids fetches. */
+	if (!rights(rq, pde & final, final, write, acc, rq->nxe && ((pde | final) & PAE_XD), out))
 		return WALK_DONE;
 
 	/* SDM 4.8: A in the PDE and PTE (a PDPTE has none), D in the final

@@ -27,15 +27,20 @@
  *      supervisor (user=false): reads and fetches anywhere; writes anywhere
  *      when CR0.WP=0, only where R/W=1 in both entries when CR0.WP=1.
  *      user (user=true): U/S=1 in both entries for any access; writes also
- *      need R/W=1 in both.  Without NX (no PAE) and without SMEP/SMAP
- *      (not in the CPU model; CR4 bits 20/21 are ignored here), a fetch is
- *      checked exactly like a read.
+ *      need R/W=1 in both.
+ *      Instruction fetches: with PAE and EFER.NXE (rq->nxe), XD=1 in the
+ *      PDE or PTE forbids fetches at any CPL; with CR4.SMEP (bit 20) a
+ *      supervisor fetch from a user page (U/S=1 in both entries) faults.
+ *      Data: with CR4.SMAP (bit 21) a supervisor read or write of a user
+ *      page faults unless rq->smap_ac (an explicit access with EFLAGS.AC=1;
+ *      implicit accesses to descriptor tables and the TSS are always
+ *      checked).  Otherwise a fetch is checked like a read.
  * 4.7  Error code: bit 0 P = 0 when a P=0 entry ended the walk, 1 for a
  *      protection or reserved-bit fault; bit 1 W/R = the access is a write;
  *      bit 2 U/S = user access; bit 3 RSVD = a reserved bit was set (only
- *      checked in a present entry, so RSVD implies P); bit 4 I/D = 1 only
- *      for a fetch with CR4.SMEP=1 or with CR4.PAE=1 and EFER.NXE=1, so
- *      always 0 for 32-bit paging here.  CR2 = lin.
+ *      checked in a present entry, so RSVD implies P); bit 4 I/D = 1 for
+ *      every fault of a fetch when CR4.SMEP=1 or CR4.PAE=1 and EFER.NXE=1
+ *      (not-present and reserved-bit faults included), else 0.  CR2 = lin.
  * 4.8  A is set in every entry used by a translation, D in the entry that
  *      maps the page (PTE, or PDE with PS=1) on a write; both are sticky.
  *      CHOICE on failing walks: the SDM ties A to an entry being used by a
@@ -51,8 +56,7 @@
  *      walk starts again, so A/D are never set on an entry the walk did not
  *      see.
  *
- * 4.4  PAE paging (CR4.PAE=1), with the CPU model's MAXPHYADDR of 36 and
- *      no NX (EFER.NXE cannot be set):
+ * 4.4  PAE paging (CR4.PAE=1), with the CPU model's MAXPHYADDR of 36:
  *      - the PDPTE is at (CR3 & 0xFFFFFFE0) | lin[31:30] * 8.  CHOICE: a
  *        real CPU loads the four PDPTEs into registers on a CR3 load (and
  *        a CR0/CR4 write that enables PAE paging) and gives #GP there for
@@ -68,8 +72,9 @@
  *        whatever CR4.PSE says) maps a 2 MiB page at PDE[35:21]; bits
  *        20:13 of such a PDE are reserved (bit 12 is PAT, ignored).
  *      - the PTE is at PDE[35:12] | lin[20:12] * 8 and maps PTE[35:12].
- *      - bits 63:36 of every PDE/PTE are reserved: 62:36 above
- *        MAXPHYADDR and 63 (XD) because EFER.NXE=0.  #PF with RSVD.
+ *      - bits 62:36 of every PDE/PTE are reserved (above MAXPHYADDR), and
+ *        bit 63 (XD) too when EFER.NXE=0.  #PF with RSVD.  A PDPTE has no
+ *        XD: its bit 63 is always reserved.
  *      Rights, A/D and G as above over the PDE and PTE; entries are
  *      64-bit and the A/D update is a compare-and-swap of the whole entry.
  *      CHOICE: a translation to a page at or above 4 GiB (possible with 36
@@ -112,6 +117,9 @@ struct pw_request {
 	enum pw_access access;
 	bool user;               /* CPL 3 access (or an implicit supervisor access: false) */
 	bool set_ad;             /* set Accessed/Dirty bits in the guest tables as the CPU does */
+	bool nxe;                /* IA32_EFER.NXE: PAE bit 63 is XD, not reserved (SDM Vol. 3A 4.4, 4.6) */
+	bool smap_ac;            /* a supervisor data access that CR4.SMAP lets reach user pages:
+				    explicit (not a descriptor-table/TSS access) with EFLAGS.AC = 1 */
 };
 
 /* Besides the documented "valid when ok" fields: on a protection fault
@@ -131,6 +139,7 @@ struct pw_result {
 	bool user_ok;            /* combined U/S == user */
 	bool global;             /* G bit (CR4.PGE) of the final entry */
 	bool dirty;              /* D of the final entry after the walk (so a shadow can map read-only until the first write) */
+	bool xd;                 /* PAE with NXE: XD set in the PDE or PTE (no fetch from the page) */
 	uint64_t pde_pa, pte_pa; /* physical addresses of the entries used (pte_pa = 0 for a 4 MiB or 2 MiB page) */
 	uint32_t pdpte_pa;       /* PAE: the PDPTE used (0 for 32-bit paging) */
 	/* when !ok: the #PF error code (SDM Vol. 3A 4.7: P, W/R, U/S, RSVD, I/D) and CR2 (= lin) */

@@ -37,13 +37,16 @@
 #             (-device isa-vga: -nodefaults leaves none; ISA, so that the
 #             PCI bus stays as btvm's), btvm gets --display file:SCREEN, and
 #             SCREEN (the text screen when the guest stopped) must equal FILE.
+# --qemu-cpu MODEL  QEMU runs with -cpu MODEL (CMakeLists.txt passes the
+#             contents of NAME.qemu-cpu: a test of CPU features that QEMU's
+#             default qemu32 lacks and btvm's CPU model has).
 # Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" drives_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" drives_gen="" screen="" qemu="${QEMU:-qemu-system-i386}" qemu_cpu=()
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging,tsc] [--stdin FILE] [--disk GEN] [--drives GEN] [--screen FILE] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging,tsc] [--stdin FILE] [--disk GEN] [--drives GEN] [--screen FILE] [--qemu-cpu MODEL] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--disk) disk_gen="${2:-}"; shift 2 || usage ;;
 	--drives) drives_gen="${2:-}"; shift 2 || usage ;;
 	--screen) screen="${2:-}"; shift 2 || usage ;;
+	--qemu-cpu) qemu_cpu=(-cpu "${2:-}"); shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
 	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
@@ -126,7 +130,7 @@ qemu)
 		echo "SKIP: $qemu not found"
 		exit 77
 	fi
-	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
+	timeout 60 "$qemu" -accel tcg "${qemu_cpu[@]}" -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" "${qemu_vga[@]}" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"

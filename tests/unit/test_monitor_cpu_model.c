@@ -184,13 +184,18 @@ static void invariant_tsc_and_tsc_adjust(void **state)
 	assert_int_equal(cpuid(&m, 0x80000007u, 0).edx, 0);
 	struct cpuid_regs r = cpuid(&model, 7, 0);
 	assert_int_equal(r.eax, 0);                 /* no subleaf beyond 0 */
-	assert_int_equal(r.ebx, 1u << 1);           /* IA32_TSC_ADJUST */
+	assert_int_equal(r.ebx, 1u << 1 | 1u << 7 | 1u << 20); /* IA32_TSC_ADJUST, SMEP, SMAP */
+	assert_int_equal(r.ecx, 1u << 2);           /* UMIP */
 	assert_int_equal(r.edx, 1u << 29);          /* IA32_ARCH_CAPABILITIES */
 	r = cpuid(&model, 7, 1);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 	m = model;
 	m.tsc_adjust = false;  /* a KVM that cannot offset the guest TSC */
-	assert_int_equal(cpuid(&m, 7, 0).ebx, 0);
+	assert_int_equal(cpuid(&m, 7, 0).ebx, 1u << 7 | 1u << 20);
+	/* 80000001H: NX and RDTSCP, no LM and no SYSCALL (a 32-bit CPU) */
+	r = cpuid(&model, 0x80000001u, 0);
+	assert_int_equal(r.edx, 1u << 20 | 1u << 27);
+	assert_int_equal(r.ecx, 0);
 }
 
 static void out_of_range_leaves(void **state)

@@ -780,6 +780,74 @@ static void format_entry(void **state)
 	pw_format_entry(0, false, NULL, 0);
 }
 
+/* EFER.NXE, SMEP and SMAP (SDM Vol. 3A 4.6, 4.7). */
+static struct pw_result walk_ex(struct fx *f, uint32_t cr3, uint32_t cr4, uint32_t lin, enum pw_access acc,
+				bool user, bool nxe, bool smap_ac)
+{
+	struct pw_request rq = {
+		.cr0 = CR0 | CR0_WP, .cr3 = cr3, .cr4 = cr4, .lin = lin, .access = acc, .user = user,
+		.set_ad = true, .nxe = nxe, .smap_ac = smap_ac,
+	};
+	struct pw_result r;
+	memset(&r, 0xa5, sizeof(r));
+	pw_walk(&f->mem, &rq, &r);
+	return r;
+}
+
+#define SMEP_BIT 0x100000u
+#define SMAP_BIT 0x200000u
+
+static void nx_smep_smap(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t lin = 0x00201000;
+	/* PAE with NXE: XD in the PTE forbids fetches only, at any CPL */
+	pae_map4k(f, lin, P | RW | US, XD | 0x9000 | P | RW | US);
+	struct pw_result r = walk_ex(f, PDPT, CR4_PAE, lin, PW_READ, true, true, false);
+	assert_true(r.ok);
+	assert_true(r.xd);
+	r = walk_ex(f, PDPT, CR4_PAE, lin, PW_FETCH, true, true, false);
+	assert_false(r.ok);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_U | PW_PF_ID);
+	r = walk_ex(f, PDPT, CR4_PAE, lin, PW_FETCH, false, true, false);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_ID);
+	/* XD in the PDE covers the PTE too */
+	pae_map4k(f, lin, XD | P | RW | US, 0x9000 | P | RW | US);
+	r = walk_ex(f, PDPT, CR4_PAE, lin, PW_FETCH, false, true, false);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_ID);
+	/* a not-present fetch has I/D with NXE, none without */
+	pae_map4k(f, lin, P | RW | US, 0);
+	r = walk_ex(f, PDPT, CR4_PAE, lin, PW_FETCH, true, true, false);
+	assert_int_equal(r.error_code, PW_PF_U | PW_PF_ID);
+	r = walk_ex(f, PDPT, CR4_PAE, lin, PW_FETCH, true, false, false);
+	assert_int_equal(r.error_code, PW_PF_U);
+	/* bits 62:36 stay reserved with NXE */
+	pae_map4k(f, lin, P | RW | US, (1ull << 62) | 0x9000 | P | RW | US);
+	r = walk_ex(f, PDPT, CR4_PAE, lin, PW_READ, false, true, false);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_RSVD);
+
+	/* 32-bit paging: SMEP and SMAP on a user page */
+	map4k(f, 0x00403000, PT, P | RW | US, 0x5000, P | RW | US);
+	r = walk_ex(f, PD, SMEP_BIT, 0x00403000, PW_FETCH, false, false, false);
+	assert_false(r.ok);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_ID);
+	assert_true(walk_ex(f, PD, SMEP_BIT, 0x00403000, PW_FETCH, true, false, false).ok);
+	assert_true(walk_ex(f, PD, SMEP_BIT, 0x00403000, PW_READ, false, false, false).ok);
+	r = walk_ex(f, PD, SMAP_BIT, 0x00403000, PW_WRITE, false, false, false);
+	assert_false(r.ok);
+	assert_int_equal(r.error_code, PW_PF_P | PW_PF_W);
+	assert_true(walk_ex(f, PD, SMAP_BIT, 0x00403000, PW_WRITE, false, false, true).ok);
+	assert_true(walk_ex(f, PD, SMAP_BIT, 0x00403000, PW_FETCH, false, false, false).ok);
+	assert_true(walk_ex(f, PD, SMAP_BIT, 0x00403000, PW_READ, true, false, false).ok);
+	/* a supervisor page: neither applies */
+	map4k(f, 0x00403000, PT, P | RW | US, 0x5000, P | RW);
+	assert_true(walk_ex(f, PD, SMEP_BIT | SMAP_BIT, 0x00403000, PW_FETCH, false, false, false).ok);
+	assert_true(walk_ex(f, PD, SMEP_BIT | SMAP_BIT, 0x00403000, PW_READ, false, false, false).ok);
+	/* a not-present fetch under SMEP has I/D */
+	r = walk_ex(f, PD, SMEP_BIT, 0x00404000, PW_FETCH, false, false, false);
+	assert_int_equal(r.error_code, PW_PF_ID);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -806,6 +874,7 @@ int main(void)
 		T(pae_recursive_and_unaligned),
 		T(unaligned_host_base),
 		T(format_entry),
+		T(nx_smep_smap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
