@@ -73,6 +73,7 @@ struct bt {
 	bool poll_hit;           /* the last block left at its safepoint, before its first instruction */
 	bool implicit_sv;        /* exceptions.c: a descriptor-table/TSS access in progress */
 	bool mmio_step;          /* run the instruction at cpu.eip in C: it faulted on MMIO */
+	bool nmi_blocked;        /* an NMI handler runs: no NMI until the next IRET (SDM Vol. 3A 6.7.1) */
 	struct bt_mmio_eip mmio_eips[1u << BT_MMIO_EIP_BITS];
 	uint32_t n_mmio_eips;
 	struct bt_stats st;
@@ -117,6 +118,7 @@ int bt_fpu_state(struct bt *bt, const struct insn *in, uint32_t eip);
 
 /* bt_backend.c */
 bool bt_intr_pending(struct bt *bt);              /* an external interrupt is waiting */
+bool bt_nmi_deliverable(struct bt *bt);           /* an NMI is waiting and not blocked */
 
 /* translate.c */
 /* A high-byte register next to ESP or a folded address is accessed through

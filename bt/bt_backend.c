@@ -343,6 +343,11 @@ bool bt_intr_pending(struct bt *bt)
 	return vm_intr_pending(bt->vm);
 }
 
+bool bt_nmi_deliverable(struct bt *bt)
+{
+	return !bt->nmi_blocked && vm_nmi_pending(bt->vm);
+}
+
 static bool bt_irq_window_open(struct vm *vm)
 {
 	struct bt *bt = bt_state(vm);
@@ -393,6 +398,21 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 		if (vm->stop) {
 			ex->kind = VCPU_EXIT_KICK;
 			break;
+		}
+		/* An NMI (local APIC: ICR, LINT0/1, IOAPIC), whatever IF says,
+		 * unless an NMI handler runs (blocked until IRET, SDM Vol. 3A
+		 * 6.7.1) or a MOV SS/STI shadow holds it off. */
+		if (!c->irq_shadow && bt_nmi_deliverable(bt) && vm_nmi_ack(vm)) {
+			vm->stats.nmis_injected++;
+			bt->nmi_blocked = true;
+			prev_stub = NULL;
+			bt->exit = BX_DISPATCH;
+			bt_deliver_event(bt, 2, false, 0, false, 0);
+			if (bt->exit == BX_SHUTDOWN)
+				goto shutdown;
+			if (bt->exit == BX_ERROR)
+				goto error;
+			continue;
 		}
 		/* An interrupt the run loop asked for, or one the guest's own
 		 * device access raised or unmasked (an EOI, see do_io and

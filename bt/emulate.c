@@ -268,7 +268,7 @@ static int do_io(struct bt *bt, const struct insn *in, uint32_t eip, uint32_t ne
 	/* Stop, or an interrupt the access raised that the guest can take
 	 * now: back to the dispatcher, since chained code would not look. */
 	c->irq_pend = vm_intr_pending(vm);
-	if (vm->stop || ((c->eflags & EFLAGS_IF) && c->irq_pend))
+	if (vm->stop || ((c->eflags & EFLAGS_IF) && c->irq_pend) || bt_nmi_deliverable(bt))
 		return leave_to(bt, next);
 	(void)eip;
 	return CONT;
@@ -734,6 +734,14 @@ static int do_iret(struct bt *bt, const struct insn *in, uint32_t eip)
 	struct bt_cpu *c = &bt->cpu;
 	unsigned osz = in->zi.operand_width / 8;
 	uint32_t esp0 = c->regs[R_ESP], off, sel, fl;
+	if (bt->nmi_blocked) {
+		/* IRET ends NMI blocking (SDM Vol. 3A 6.7.1), even one that
+		 * faults; a latched NMI is taken by the dispatcher, so leave
+		 * for it (co_xfer too: single_next) */
+		bt->nmi_blocked = false;
+		if (vm_nmi_pending(bt->vm))
+			bt->single_next = true;
+	}
 	if (c->eflags & EFLAGS_NT) {
 		/* TASK-RETURN (SDM IRET): back to the task in the link field */
 		c->eip = eip;

@@ -13,11 +13,17 @@
  * translator emits a callout to bt_co_mmio for it instead of copying it, so
  * an APIC EOI costs a callout, not a host fault (about 3 us here).
  *
- * What the executor covers is what drivers use on device registers: MOV
- * in every form, MOVZX/MOVSX, XCHG, the two-operand ALU instructions
- * (ADD OR ADC SBB AND SUB XOR CMP TEST), INC DEC NOT NEG, and the string
- * instructions (through the C emulator).  Anything else on an MMIO address
- * is a clear "not emulated" error naming the instruction. */
+ * What the executor covers is what drivers and kernels use on device
+ * registers (and, under CR4.SMAP, on user pages: bt_backend.c): MOV in
+ * every form, MOVZX/MOVSX, XCHG, XADD, CMPXCHG, the two-operand ALU
+ * instructions (ADD OR ADC SBB AND SUB XOR CMP TEST), INC DEC NOT NEG, the
+ * shifts and rotates, BT BTS BTR BTC (a register bit offset may address
+ * another unit than the operand's, SDM BT), BSF BSR, SETcc, CMOVcc, PUSH
+ * and POP of a memory operand, and the string instructions (through the C
+ * emulator).  The flags come from the host CPU running the same
+ * instruction on registers.  Anything else on an MMIO address (MUL/DIV
+ * and IMUL with a memory source, CMPXCHG8B, x87/SSE operands, ...) is a
+ * clear "not emulated" error naming the instruction. */
 #include <stdio.h>
 #include <string.h>
 #include "bt/bt.h"
@@ -111,7 +117,81 @@ static bool alu(ZydisMnemonic m, unsigned size, uint32_t *pa, uint32_t b, uint32
 	return true;
 }
 
-static bool writes_result(ZydisMnemonic m) { return m != ZYDIS_MNEMONIC_CMP && m != ZYDIS_MNEMONIC_TEST; }
+/* Shifts and rotates: count in CL (masked by the host as by the guest:
+ * 5 bits; RCL/RCR of 8/16 bits reduce it further themselves). */
+#define SHIFT(insn, sfx, type)                                                         \
+	do {                                                                           \
+		type x_ = (type)a;                                                     \
+		__asm__("add $-128, %%rsp\n\tpush %[f]\n\tpopfq\n\t" insn sfx " %%cl, %[a]\n\tpushfq\n\tpop %[f]\n\tsub $-128, %%rsp" \
+			: [a] "+r"(x_), [f] "+r"(fl) : "c"((uint8_t)b) : "cc");         \
+		a = x_;                                                                \
+	} while (0)
+/* BT BTS BTR BTC BSF BSR have no 8-bit form */
+#define BY_SIZE_16_32(M, insn)                                                         \
+	do {                                                                           \
+		if (size == 2) M(insn, "w", uint16_t);                                 \
+		else M(insn, "l", uint32_t);                                           \
+	} while (0)
+
+/* The shifts, rotates, bit tests and scans, as alu(). */
+static bool alu_more(ZydisMnemonic m, unsigned size, uint32_t *pa, uint32_t b, uint32_t *flags)
+{
+	uint32_t a = *pa;
+	uint64_t fl = (*flags & ARITH_FLAGS) | 2;
+	switch (m) {
+	case ZYDIS_MNEMONIC_SHL: BY_SIZE(SHIFT, "shl"); break;
+	case ZYDIS_MNEMONIC_SHR: BY_SIZE(SHIFT, "shr"); break;
+	case ZYDIS_MNEMONIC_SAR: BY_SIZE(SHIFT, "sar"); break;
+	case ZYDIS_MNEMONIC_ROL: BY_SIZE(SHIFT, "rol"); break;
+	case ZYDIS_MNEMONIC_ROR: BY_SIZE(SHIFT, "ror"); break;
+	case ZYDIS_MNEMONIC_RCL: BY_SIZE(SHIFT, "rcl"); break;
+	case ZYDIS_MNEMONIC_RCR: BY_SIZE(SHIFT, "rcr"); break;
+	case ZYDIS_MNEMONIC_BT:  BY_SIZE_16_32(ALU2, "bt"); break;
+	case ZYDIS_MNEMONIC_BTS: BY_SIZE_16_32(ALU2, "bts"); break;
+	case ZYDIS_MNEMONIC_BTR: BY_SIZE_16_32(ALU2, "btr"); break;
+	case ZYDIS_MNEMONIC_BTC: BY_SIZE_16_32(ALU2, "btc"); break;
+	case ZYDIS_MNEMONIC_BSF: BY_SIZE_16_32(ALU2, "bsf"); break;
+	case ZYDIS_MNEMONIC_BSR: BY_SIZE_16_32(ALU2, "bsr"); break;
+	default: return false;
+	}
+	*pa = a;
+	*flags = (*flags & ~ARITH_FLAGS) | ((uint32_t)fl & ARITH_FLAGS);
+	return true;
+}
+
+/* The condition of Jcc/SETcc/CMOVcc number cc (SDM Vol. 1 appendix B). */
+static bool cond(unsigned cc, uint32_t f)
+{
+	bool cf = f & EFLAGS_CF, zf = f & EFLAGS_ZF, sf = f & EFLAGS_SF, of = f & EFLAGS_OF, pf = f & EFLAGS_PF;
+	bool r;
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/* The condition code of a SETcc or CMOVcc (0F 9x / 0F 4x), -1 otherwise. */
+static int cc_of(const struct insn *in)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	if (zi->opcode_map != ZYDIS_OPCODE_MAP_0F)
+		return -1;
+	if ((zi->opcode & 0xf0) == 0x90 || (zi->opcode & 0xf0) == 0x40)
+		return zi->opcode & 0x0f;
+	return -1;
+}
+
+static bool writes_result(ZydisMnemonic m)
+{
+	return m != ZYDIS_MNEMONIC_CMP && m != ZYDIS_MNEMONIC_TEST && m != ZYDIS_MNEMONIC_BT;
+}
 
 static uint32_t sign_extend(uint32_t v, unsigned size)
 {
@@ -200,9 +280,94 @@ static int execute(struct bt *bt, const struct insn *in)
 		bt_reg_set(c, other->reg.value, v);
 		break;
 	}
-	default: {
+	case ZYDIS_MNEMONIC_XADD: {
+		/* SDM XADD: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP */
+		uint32_t r = other_value(c, other, size);
 		if (!bt_read(bt, lin, &v, size))
 			return LEAVE;
+		uint32_t sum = v;
+		alu(ZYDIS_MNEMONIC_ADD, size, &sum, r, &c->eflags);
+		if (!bt_write(bt, lin, &sum, size))
+			return LEAVE;
+		bt_reg_set(c, other->reg.value, v);
+		break;
+	}
+	case ZYDIS_MNEMONIC_CMPXCHG: {
+		/* SDM CMPXCHG: flags of CMP accumulator, DEST; equal: DEST =
+		 * SRC; else the accumulator = DEST, and DEST is written back
+		 * with its own value (the processor always writes) */
+		ZydisRegister acc = size == 1 ? ZYDIS_REGISTER_AL : size == 2 ? ZYDIS_REGISTER_AX : ZYDIS_REGISTER_EAX;
+		uint32_t r = other_value(c, other, size), a = bt_reg_get(c, acc);
+		if (!bt_read(bt, lin, &v, size))
+			return LEAVE;
+		alu(ZYDIS_MNEMONIC_CMP, size, &a, v, &c->eflags);
+		bool eq = c->eflags & EFLAGS_ZF;
+		uint32_t w = eq ? r : v;
+		if (!bt_write(bt, lin, &w, size))
+			return LEAVE;
+		if (!eq)
+			bt_reg_set(c, acc, v);
+		break;
+	}
+	case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC: {
+		/* SDM BT: an immediate bit offset is taken modulo the operand
+		 * size; a register one is signed and addresses the operand-
+		 * sized unit at EA + size * (offset SAR log2(bits)), possibly
+		 * outside the addressed one */
+		uint32_t off = other_value(c, other, size), bits = size * 8;
+		uint32_t at = lin;
+		if (other && other->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			int32_t so = size == 2 ? (int16_t)off : (int32_t)off;
+			at = lin + (uint32_t)(so >> (size == 2 ? 4 : 5)) * size;
+		}
+		off &= bits - 1;
+		if (!bt_read(bt, at, &v, size))
+			return LEAVE;
+		uint32_t a = v;
+		alu_more(m, size, &a, off, &c->eflags);
+		if (m != ZYDIS_MNEMONIC_BT && !bt_write(bt, at, &a, size))
+			return LEAVE;
+		break;
+	}
+	case ZYDIS_MNEMONIC_PUSH: {
+		/* PUSH m: the value, then the stack (32-bit stack, flat SS
+		 * base added) */
+		uint32_t esp = c->regs[R_ESP] - size;
+		if (!bt_read(bt, lin, &v, size) || !bt_write(bt, c->seg[S_SS].base + esp, &v, size))
+			return LEAVE;
+		c->regs[R_ESP] = esp;
+		break;
+	}
+	case ZYDIS_MNEMONIC_POP: {
+		/* POP m: ESP is incremented before the destination's address
+		 * is computed (SDM POP) */
+		uint32_t esp0 = c->regs[R_ESP];
+		if (!bt_read(bt, c->seg[S_SS].base + esp0, &v, size))
+			return LEAVE;
+		c->regs[R_ESP] = esp0 + size;
+		if (!bt_write(bt, bt_op_lin(c, mem), &v, size)) {
+			c->regs[R_ESP] = esp0;
+			return LEAVE;
+		}
+		break;
+	}
+	default: {
+		int cc = cc_of(in);
+		if (cc >= 0 && mem_is_dest) {
+			/* SETcc m8 */
+			v = cond((unsigned)cc, c->eflags);
+			if (!bt_write(bt, lin, &v, 1))
+				return LEAVE;
+			break;
+		}
+		if (!bt_read(bt, lin, &v, size))
+			return LEAVE;
+		if (cc >= 0) {
+			/* CMOVcc r, m: the source is read whatever the condition */
+			if (cond((unsigned)cc, c->eflags))
+				bt_reg_set(c, other->reg.value, v);
+			break;
+		}
 		uint32_t a = v, b = 0;
 		bool unary = !other;
 		if (!unary) {
@@ -214,7 +379,7 @@ static int execute(struct bt *bt, const struct insn *in)
 			else
 				a = o, b = v;
 		}
-		if (!alu(m, size, &a, b, &c->eflags)) {
+		if (!alu(m, size, &a, b, &c->eflags) && !alu_more(m, size, &a, unary ? 1 : b, &c->eflags)) {
 			bt_unsupported(bt, "%s at %#x accesses MMIO (linear %#x): not emulated by bt yet",
 				       ZydisMnemonicGetString(m), eip, lin);
 			return LEAVE;
@@ -241,7 +406,7 @@ static int after_access(struct bt *bt)
 	struct vm *vm = bt->vm;
 	bt_rearm_host_timer(vm);
 	bt->cpu.irq_pend = bt_intr_pending(bt);
-	if (vm->stop || ((bt->cpu.eflags & EFLAGS_IF) && bt->cpu.irq_pend)) {
+	if (vm->stop || ((bt->cpu.eflags & EFLAGS_IF) && bt->cpu.irq_pend) || bt_nmi_deliverable(bt)) {
 		bt->exit = BX_DISPATCH;
 		return LEAVE;
 	}

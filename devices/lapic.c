@@ -98,7 +98,9 @@ static void lvt_fire(struct lapic *l, int which)
 		accept(l, lvt & 0xFF, (which == LVT_LINT0 || which == LVT_LINT1) && (lvt & LAPIC_LVT_LEVEL));
 		break;
 	case LAPIC_DM_NMI:
-		l->nmi_ignored++;
+		/* the vector field is ignored (11.5.1); NMI is edge-triggered */
+		l->nmi_pending = true;
+		l->nmis++;
 		break;
 	case LAPIC_DM_SMI:
 		l->smi_ignored++;
@@ -223,7 +225,11 @@ static bool receive(struct lapic *l, uint8_t vector, unsigned mode, bool level)
 	case LAPIC_DM_LOWEST:
 		return accept(l, vector, level);
 	case LAPIC_DM_NMI:
-		l->nmi_ignored++;
+		/* to the CPU's NMI input (vector ignored, 11.6.1): latched until
+		 * the backend delivers it (lapic_nmi_ack).  Not "accepted" as
+		 * an IRR bit: a level IOAPIC entry gets no Remote IRR. */
+		l->nmi_pending = true;
+		l->nmis++;
 		return false;
 	case LAPIC_DM_SMI:
 		l->smi_ignored++;
@@ -501,6 +507,18 @@ static int fixed_pending(const struct lapic *l)
 	return v;
 }
 
+bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
+
+bool lapic_nmi_ack(struct lapic *l)
+{
+	bool p = l->nmi_pending;
+	l->nmi_pending = false;
+	return p;
+}
+
 bool lapic_intr_pending(struct lapic *l)
 {
 	return extint_pending(l) || fixed_pending(l) >= 0;
@@ -571,6 +589,7 @@ static void power_up_state(struct lapic *l)
 	for (int i = 0; i < LVT_COUNT; i++)
 		l->lvt[i] = LAPIC_LVT_MASKED;
 	l->extint_ioapic = false;
+	l->nmi_pending = false;
 	l->timer_initial = 0;
 	l->dcr = 0;
 	l->tick_ns = divisor(0);

@@ -18,8 +18,10 @@
  *    divided by the divide configuration; TSC-deadline is not offered.
  *  - ICR (11.6): fixed and lowest-priority delivery to this APIC (self,
  *    all-including-self, or a physical/logical destination that matches);
- *    INIT, SIPI, SMI and NMI are counted and ignored (no other CPUs, no
- *    SMM; NMI injection does not exist in the backend interface yet).
+ *    NMI (from the ICR, an LVT entry such as LINT1, or an IOAPIC message)
+ *    is latched for the CPU's NMI input (lapic_nmi_pending/ack: the
+ *    backend delivers vector 2, SDM Vol. 3A 6.7.1); INIT, SIPI and SMI
+ *    are counted and ignored (no other CPUs, no SMM).
  *  - Access rules (11.4.1): registers are 32 bits wide at 16-byte aligned
  *    offsets.  Any other access (narrower, wider, or not at the start of
  *    a 16-byte slot) reads 0 and is dropped on write; it is counted in
@@ -117,6 +119,7 @@ struct lapic {
 	uint32_t lvt[LVT_COUNT];
 	bool lint_level[2];         /* input pins */
 	bool extint_ioapic;         /* an ExtINT message from the IOAPIC waits */
+	bool nmi_pending;           /* an NMI waits for the CPU (one is latched, 6.7.1) */
 
 	/* timer: the count was `base_count` at `base_ns`; one count lasts
 	 * tick_ns.  Periodic mode reloads `initial` when it reaches 0. */
@@ -126,7 +129,7 @@ struct lapic {
 	bool timer_running;         /* counting (initial count != 0, not expired one-shot) */
 
 	/* counters (--stats, tests) */
-	uint64_t init_ignored, sipi_ignored, smi_ignored, nmi_ignored;
+	uint64_t init_ignored, sipi_ignored, smi_ignored, nmis;
 	uint64_t bad_accesses, msgs_not_for_us, timer_fires;
 };
 
@@ -143,6 +146,10 @@ void lapic_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool
 bool lapic_intr_pending(struct lapic *l);
 /* The INTA cycle: the vector to deliver, or -1 when nothing is pending. */
 int lapic_intr_ack(struct lapic *l);
+/* The CPU's NMI input: an NMI is latched (not masked by IF, not by TPR). */
+bool lapic_nmi_pending(const struct lapic *l);
+/* The CPU takes the latched NMI: true if there was one (now cleared). */
+bool lapic_nmi_ack(struct lapic *l);
 
 /* LINT0/LINT1 input pins (pin 0 or 1, level 0/1).  The 8259's INTR is
  * wired to LINT0. */

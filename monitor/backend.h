@@ -60,6 +60,10 @@ struct cpu_backend {
 	bool (*irq_window_open)(struct vm *vm);
 	/* Deliver external interrupt `vector` through the guest IDT. */
 	int (*inject_irq)(struct vm *vm, int vector);
+	/* Optional: hand the vCPU a non-maskable interrupt (KVM_NMI); the CPU
+	 * blocks further NMIs until the next IRET (SDM Vol. 3A 6.7.1).  NULL
+	 * for a backend that takes vm_nmi_ack itself (bt, between blocks). */
+	int (*inject_nmi)(struct vm *vm);
 	/* Ask for a VCPU_EXIT_IRQ_WINDOW when the window opens. */
 	void (*request_irq_window)(struct vm *vm, bool on);
 	/* Print the guest registers for a crash report. */

@@ -210,6 +210,13 @@ static int kvm_inject_irq(struct vm *vm, int vector)
 	return ioctl(ks(vm)->h.vcpu_fd, KVM_INTERRUPT, &irq);
 }
 
+/* KVM queues the NMI and injects it when the vCPU does not block NMIs
+ * (it tracks the blocking until IRET itself). */
+static int kvm_inject_nmi(struct vm *vm)
+{
+	return ioctl(ks(vm)->h.vcpu_fd, KVM_NMI, 0);
+}
+
 static void kvm_request_irq_window(struct vm *vm, bool on)
 {
 	ks(vm)->h.run->request_interrupt_window = on;
@@ -241,7 +248,7 @@ static void kvm_destroy(struct vm *vm)
 	vm->backend_state = NULL;
 }
 
-/* The run phase uses the vCPU fd only (KVM_RUN, KVM_INTERRUPT, and
+/* The run phase uses the vCPU fd only (KVM_RUN, KVM_INTERRUPT, KVM_NMI and
  * KVM_GET_REGS/SREGS for host_limit() and crash reports).  host_limit()
  * also needs the probe's answer: run the probe now, while it may still
  * open /dev/kvm and create its test VMs; its result is cached. */
@@ -258,6 +265,7 @@ const struct cpu_backend kvm_backend = {
 	.run = kvm_run_vcpu,
 	.irq_window_open = kvm_irq_window_open,
 	.inject_irq = kvm_inject_irq,
+	.inject_nmi = kvm_inject_nmi,
 	.request_irq_window = kvm_request_irq_window,
 	.dump_state = kvm_dump_state,
 	.destroy = kvm_destroy,

@@ -38,9 +38,39 @@ int vm_intr_ack(struct vm *vm)
 	return vm->has_apic ? lapic_intr_ack(&vm->lapic) : pic_ack(&vm->pic);
 }
 
+bool vm_nmi_pending(struct vm *vm)
+{
+	return vm->has_apic && lapic_nmi_pending(&vm->lapic);
+}
+
+bool vm_nmi_ack(struct vm *vm)
+{
+	return vm->has_apic && lapic_nmi_ack(&vm->lapic);
+}
+
+/* Could an NMI still arrive while the CPU halts with IF=0?  One is
+ * latched, or an unmasked IOAPIC entry delivers NMI (a device interrupt
+ * on that pin wakes the CPU, as Linux's NMI watchdog through the IOAPIC
+ * does). */
+static bool nmi_may_come(struct vm *vm)
+{
+	if (!vm->has_apic)
+		return false;
+	if (lapic_nmi_pending(&vm->lapic))
+		return true;
+	for (int pin = 0; pin < IOAPIC_PINS; pin++) {
+		uint64_t e = vm->ioapic.rte[pin];
+		if (!(e & IOAPIC_RTE_MASKED) && ((e >> 8) & 7) == 4 /* NMI */)
+			return true;
+	}
+	return false;
+}
+
 static void deliver_interrupts(struct vm *vm)
 {
 	const struct cpu_backend *be = vm->backend;
+	if (be->inject_nmi && vm_nmi_pending(vm) && vm_nmi_ack(vm) && be->inject_nmi(vm) == 0)
+		vm->stats.nmis_injected++;
 	if (!vm_intr_pending(vm)) {
 		be->request_irq_window(vm, false);
 		return;
@@ -81,20 +111,22 @@ static void do_mmio(struct vm *vm, struct vcpu_exit *ex)
 		vm->stats.mmio_reads++;
 }
 
-/* HLT: the vCPU sleeps until an interrupt it can take is pending.  With
- * EFLAGS.IF = 0 nothing we model (no NMI sources) can wake it: a real PC
- * would hang there for ever; we end the run and say so. */
+/* HLT: the vCPU sleeps until an interrupt it can take, or an NMI, is
+ * pending.  With EFLAGS.IF = 0 only an NMI can wake it; when none can
+ * come (nmi_may_come) a real PC would hang there for ever: we end the run
+ * and say so. */
 static void do_halt(struct vm *vm)
 {
 	vm->stats.halts++;
-	if (!vm->backend->irq_window_open(vm)) {
+	bool intr_ok = vm->backend->irq_window_open(vm);
+	if (!intr_ok && !nmi_may_come(vm)) {
 		vm_request_stop(vm, BTVM_EXIT_GUEST_CRASH,
 				"guest halted with interrupts disabled (HLT with EFLAGS.IF=0): nothing can wake it");
 		return;
 	}
-	while (!vm->stop && !vm_intr_pending(vm)) {
+	while (!vm->stop && !(intr_ok && vm_intr_pending(vm)) && !vm_nmi_pending(vm)) {
 		uint64_t deadline = poll_host_events(vm);
-		if (vm->stop || vm_intr_pending(vm))
+		if (vm->stop || (intr_ok && vm_intr_pending(vm)) || vm_nmi_pending(vm))
 			break;
 		vm->stats.halt_sleeps++;
 		kick_wait(vm, deadline);

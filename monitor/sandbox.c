@@ -395,7 +395,7 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 
 	/* KVM: the vCPU only; the VM and /dev/kvm fds get nothing. */
 	if (s->kvm_vcpu_fd >= 0) {
-		static const unsigned long kvm_ioctls[] = { KVM_RUN, KVM_INTERRUPT, KVM_GET_REGS, KVM_GET_SREGS };
+		static const unsigned long kvm_ioctls[] = { KVM_RUN, KVM_INTERRUPT, KVM_NMI, KVM_GET_REGS, KVM_GET_SREGS };
 		for (size_t i = 0; i < sizeof(kvm_ioctls) / sizeof(kvm_ioctls[0]); i++)
 			ALLOW(r, ioctl, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->kvm_vcpu_fd),
 			      SCMP_A1(SCMP_CMP_EQ, kvm_ioctls[i]));

@@ -34,8 +34,8 @@ void stats_print(struct vm *vm, FILE *f)
 	fprintf(f, "  MMIO: %llu reads, %llu writes; unclaimed: %llu reads, %llu writes\n",
 		(unsigned long long)s->mmio_reads, (unsigned long long)s->mmio_writes,
 		(unsigned long long)vm->mmio.unhandled_reads, (unsigned long long)vm->mmio.unhandled_writes);
-	fprintf(f, "  interrupts injected: %llu; HLT: %llu (slept %llu times)\n",
-		(unsigned long long)s->irqs_injected, (unsigned long long)s->halts,
+	fprintf(f, "  interrupts injected: %llu, NMIs %llu; HLT: %llu (slept %llu times)\n",
+		(unsigned long long)s->irqs_injected, (unsigned long long)s->nmis_injected, (unsigned long long)s->halts,
 		(unsigned long long)s->halt_sleeps);
 	if (vm->backend->print_stats)
 		vm->backend->print_stats(vm, f);

@@ -44,6 +44,7 @@ struct vm_stats {
 	uint64_t exits[VCPU_EXIT_ERROR + 1];
 	uint64_t io_reads, io_writes, mmio_reads, mmio_writes;
 	uint64_t irqs_injected;
+	uint64_t nmis_injected;  /* NMIs delivered (vector 2) */
 	uint64_t halts, halt_sleeps;
 	uint64_t timer_kicks;
 	uint64_t start_ns, end_ns;
@@ -124,6 +125,10 @@ int vm_run(struct vm *vm);
  * backends use vm_intr_pending to decide whether to leave translated code. */
 bool vm_intr_pending(struct vm *vm);
 int vm_intr_ack(struct vm *vm);
+/* The CPU's NMI input (the local APIC's: ICR, LINT0/1, IOAPIC messages;
+ * none with --no-apic) and taking it (true if one was latched). */
+bool vm_nmi_pending(struct vm *vm);
+bool vm_nmi_ack(struct vm *vm);
 
 /* kick.c: host timer and kicks for the vCPU thread */
 int kick_setup(struct vm *vm, char *err, size_t errlen);

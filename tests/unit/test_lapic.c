@@ -293,9 +293,20 @@ static void test_lint_fixed(void **state)
 	lapic_set_lint(&L, 1, true);
 	lapic_set_lint(&L, 1, false);
 	assert_int_equal(lapic_intr_ack(&L), 0x56);
-	wr(LAPIC_LVT_LINT1, 0x8400);          /* NMI: counted */
+	wr(LAPIC_LVT_LINT1, 0x8400);          /* NMI: latched for the CPU */
+	assert_false(lapic_nmi_pending(&L));
 	lapic_set_lint(&L, 1, true);
-	assert_int_equal(L.nmi_ignored, 1);
+	assert_true(lapic_nmi_pending(&L));
+	assert_false(lapic_intr_pending(&L)); /* not an INTR */
+	assert_true(lapic_nmi_ack(&L));
+	assert_false(lapic_nmi_pending(&L));
+	assert_false(lapic_nmi_ack(&L));
+	/* an NMI IPI to self (ICR delivery mode 100b, shorthand self) */
+	wr(LAPIC_ICR_LO, 0x00044400);
+	assert_true(lapic_nmi_ack(&L));
+	/* an IOAPIC message with delivery mode NMI: not accepted into IRR */
+	assert_false(lapic_deliver(&L, 0, LAPIC_DM_NMI, false, 0, true));
+	assert_true(lapic_nmi_ack(&L));
 }
 
 static void test_msr(void **state)
