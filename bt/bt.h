@@ -256,6 +256,7 @@ struct bt_dx_entry {
 };
 void bt_direct_enter(struct bt_cpu *cpu, const struct bt_dx_entry *e);
 void bt_direct_exit_tramp(void);
+extern uint8_t bt_dx_fsgsbase;  /* direct.c: the world switch uses RD/WRFSBASE */
 void bt_direct_sigstub(int sig, void *si, void *uc);
 
 /* runtime.S */

@@ -20,6 +20,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "bt/bt.h"
+#include "monitor/crash_report.h"
 #include "monitor/vm.h"
 
 _Static_assert(offsetof(struct bt_cpu, regs) == CPU_OFF_REGS, "regs");
@@ -53,14 +54,20 @@ static const int host_regs_map[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_R1
 
 static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 {
-	char buf[256];
-	int n = snprintf(buf, sizeof(buf), "btvm: internal error: signal %d at host address %#llx "
-			 "(fault address %p) outside translated code\n", sig,
-			 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP], si->si_addr);
-	if (n > 0 && write(STDERR_FILENO, buf, (size_t)n) < 0)
-		n = 0;
+	crash_report(sig, si, uc, "outside translated code");
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* The guest's part of a crash report (crash_report.h). */
+static void crash_guest_state(char *buf, size_t len)
+{
+	struct bt *bt = current_bt;
+	if (!bt)
+		return;
+	const struct bt_cpu *c = &bt->cpu;
+	snprintf(buf, len, "--accel bt, EIP %#x CPL %d CR0 %#x CR3 %#x CR4 %#x EFLAGS %#x%s", c->eip, c->cpl,
+		 c->cr0, c->cr3, c->cr4, c->eflags, bt->dx ? ", direct execution on" : "");
 }
 
 /* The kick handler's hook: make the safepoint page inaccessible so that
@@ -258,6 +265,7 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	__builtin_cpu_init();
 	bt->host_bmi2 = __builtin_cpu_supports("bmi2"); /* PEXT for inline STOS/SCAS (translate.c) */
 	current_bt = bt;
+	crash_report_set_guest(crash_guest_state);
 	decoder_init(&bt->dec);
 	if (tcache_init(&bt->tc, err, errlen) < 0 ||
 	    kview_init(&bt->kv, &vm->mem, BTVM_KVIEW_BASE, err, errlen) < 0 ||

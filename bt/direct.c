@@ -58,6 +58,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "bt/bt.h"
+#include "monitor/host_probe.h"
 #include "monitor/vm.h"
 
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_CSGSFS]) == 184, "UC_CSGSFS in direct_entry.S");
@@ -136,6 +137,8 @@ static struct {
 /* Read by direct_entry.S */
 uint64_t bt_dx_host_rsp, bt_dx_host_fs;
 volatile uint8_t bt_dx_active;        /* between the world switch in and the trampoline */
+uint8_t bt_dx_fsgsbase;                /* the world switch may use RD/WRFSBASE (else arch_prctl) */
+volatile uint8_t bt_dx_fs_is_host;     /* without FSGSBASE: the stub put the host FS back */
 uint16_t bt_dx_seen_sel[4];           /* DS ES FS GS at the signal */
 
 static const int gregs_of[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI };
@@ -491,15 +494,14 @@ static int trap_i386_syscalls(char *err, size_t errlen)
 
 /* ---------------------------------------------------------------- set-up */
 
-#ifndef HWCAP2_FSGSBASE
-#define HWCAP2_FSGSBASE (1 << 1)
-#endif
-
 int bt_direct_init(struct bt *bt, char *err, size_t errlen)
 {
-	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE)) {
-		snprintf(err, errlen, "--user-exec direct needs FSGSBASE in user space (Linux >= 5.9), "
-			 "which this host does not give; use --user-exec bt");
+	/* Compatibility mode is the one thing direct execution cannot do
+	 * without (host_probe.c tries a far jump to an LDT code segment).
+	 * FSGSBASE only makes the world switch cheaper: without it the
+	 * signal stub sets the host's FS base with arch_prctl. */
+	if (!host_has(HOST_COMPAT_MODE)) {
+		snprintf(err, errlen, "this host cannot run compatibility-mode code (%s)", host_cap_why(HOST_COMPAT_MODE));
 		return -1;
 	}
 	struct bt_direct *d = calloc(1, sizeof(*d));
@@ -524,7 +526,13 @@ int bt_direct_init(struct bt *bt, char *err, size_t errlen)
 		return -1;
 	}
 	d->low = w.base;
-	__asm__ volatile("rdfsbase %0" : "=r"(bt_dx_host_fs));
+	bt_dx_fsgsbase = host_has(HOST_FSGSBASE);
+	if (bt_dx_fsgsbase)
+		__asm__ volatile("rdfsbase %0" : "=r"(bt_dx_host_fs));
+	else if (syscall(SYS_arch_prctl, ARCH_GET_FS, &bt_dx_host_fs) < 0) {
+		snprintf(err, errlen, "--user-exec direct: cannot read the FS base: %s", strerror(errno));
+		return -1;
+	}
 	__asm__ volatile("mov %%cs, %0" : "=r"(dx_host_cs));
 	/* The alternate signal stack: set now, before the sandbox. */
 	stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 };
@@ -539,7 +547,7 @@ int bt_direct_init(struct bt *bt, char *err, size_t errlen)
 	 * emulated, so pages with CPUID may run directly.  Without it the
 	 * scan keeps them translated.  The monitor itself executes no CPUID
 	 * after this (its feature checks ran at start-up). */
-	d->cpuid_faulting = syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0;
+	d->cpuid_faulting = host_has(HOST_CPUID_FAULTING) && syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) == 0;
 	dx_current = d;
 	return 0;
 }

@@ -32,6 +32,29 @@
 /* offsetof(ucontext_t, uc_mcontext.gregs[REG_CSGSFS]), checked in direct.c */
 #define UC_CSGSFS 184
 
+/* arch_prctl, for hosts without FSGSBASE in user space (bt_dx_fsgsbase = 0):
+ * raw system calls, since no TLS may be used while the FS base is the
+ * guest's.  <asm/prctl.h>, <asm/unistd_64.h> */
+#define NR_arch_prctl 158
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+/* FS base := bt_dx_host_fs with arch_prctl.  Clobbers RAX, RCX, R11;
+ * keeps RDI, RSI, RDX (the signal handler's arguments).  ARCH_SET_FS also
+ * loads a null FS selector. */
+.macro set_host_fs_syscall
+	push %rdi
+	push %rsi
+	push %rdx
+	mov $NR_arch_prctl, %eax
+	mov $ARCH_SET_FS, %edi
+	mov bt_dx_host_fs(%rip), %rsi
+	syscall
+	pop %rdx
+	pop %rsi
+	pop %rdi
+.endm
+
 	.text
 	.globl bt_direct_enter
 	.type bt_direct_enter, @function
@@ -61,6 +84,7 @@ bt_direct_enter:
 	/* from here the FS base is the guest's: no TLS, no C (a signal in
 	 * this window finds bt_dx_active set and keeps it that way) */
 	movb $1, bt_dx_active(%rip)
+	movb $0, bt_dx_fs_is_host(%rip)
 	movw E_DS(%rsi), %ds
 	movw E_ES(%rsi), %es
 	movw E_FS(%rsi), %fs
@@ -81,12 +105,16 @@ bt_direct_exit_tramp:
 	xor %eax, %eax
 	mov %eax, %ds
 	mov %eax, %es
-	mov %eax, %fs
 	mov %eax, %gs
+	/* Without FSGSBASE the signal stub already put the host's FS base
+	 * back with arch_prctl (and a null selector): nothing to do. */
+	cmpb $0, bt_dx_fs_is_host(%rip)
+	jne 1f
+	mov %eax, %fs
 	/* a null selector load may clear the base (Intel): TLS again */
 	mov bt_dx_host_fs(%rip), %rax
 	wrfsbase %rax
-	movb $0, bt_dx_active(%rip)
+1:	movb $0, bt_dx_active(%rip)
 	pop %rdi
 	fxsave64 CPU_OFF_FX_GUEST(%rdi)
 	fxrstor64 CPU_OFF_FX_HOST(%rdi)
@@ -112,19 +140,58 @@ bt_direct_sigstub:
 	mov %es, bt_dx_seen_sel+2(%rip)
 	mov %fs, bt_dx_seen_sel+4(%rip)
 	mov %gs, bt_dx_seen_sel+6(%rip)
+	cmpb $0, bt_dx_fsgsbase(%rip)
+	je 4f
 	mov bt_dx_host_fs(%rip), %rax
 	wrfsbase %rax
 2:	jmp bt_direct_signal@PLT
+4:	set_host_fs_syscall
+	movb $1, bt_dx_fs_is_host(%rip)
+	jmp bt_direct_signal@PLT
 	/* a GDT CS while direct execution is on: the world switch in or out
 	 * (monitor code, the guest's FS base may be loaded), or guest code
 	 * that left compatibility mode.  The handler runs on the host's FS
 	 * base; the interrupted code gets its own back. */
-3:	push %rbx
+3:	cmpb $0, bt_dx_fsgsbase(%rip)
+	je 5f
+	push %rbx
 	rdfsbase %rbx
 	mov bt_dx_host_fs(%rip), %rax
 	wrfsbase %rax
 	call bt_direct_signal@PLT
 	wrfsbase %rbx
+	pop %rbx
+	ret
+	/* Without FSGSBASE: the interrupted FS selector and base (ARCH_GET_FS)
+	 * are kept; a non-null selector is loaded again afterwards (which
+	 * reloads its base from the LDT), else the base is set back. */
+5:	push %rbx
+	push %rbp
+	sub $8, %rsp
+	mov %fs, %ebx
+	push %rdi
+	push %rsi
+	push %rdx
+	mov $NR_arch_prctl, %eax
+	mov $ARCH_GET_FS, %edi
+	lea 24(%rsp), %rsi
+	syscall
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	mov (%rsp), %rbp
+	set_host_fs_syscall
+	call bt_direct_signal@PLT
+	test $0xfffc, %bx
+	jz 6f
+	mov %ebx, %fs
+	jmp 7f
+6:	mov $NR_arch_prctl, %eax
+	mov $ARCH_SET_FS, %edi
+	mov %rbp, %rsi
+	syscall
+7:	add $8, %rsp
+	pop %rbp
 	pop %rbx
 	ret
 	.size bt_direct_sigstub, .-bt_direct_sigstub

@@ -127,5 +127,6 @@ void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
 		/* direct.c's view: the low 4 GiB, guest linear v at host v */
 		sandbox_spec_add_remap(s, 0, BTVM_WINDOW_SIZE);
 		s->direct_exec = true;
+		s->set_fs_base = !bt_dx_fsgsbase; /* bt/direct_entry.S */
 	}
 }

@@ -337,6 +337,13 @@ static struct cap_state *get(enum host_cap cap)
 	return c;
 }
 
+void host_probe_early(void)
+{
+	for (unsigned i = 0; i < HOST_CAP_COUNT; i++)
+		if (i != HOST_KVM)
+			(void)get(i);
+}
+
 bool host_has(enum host_cap cap)
 {
 	if ((unsigned)cap >= HOST_CAP_COUNT)

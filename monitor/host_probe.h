@@ -26,6 +26,9 @@ enum host_cap {
 /* The environment variable read by the probe. */
 #define HOST_MASK_ENV "BTVM_HOST_MASK"
 
+/* Probes every capability but KVM now: call before the guest windows
+ * are reserved (the children need code below 2 GiB, MAP_32BIT). */
+void host_probe_early(void);
 /* Is `cap` usable here (and not masked)?  Probes on first use. */
 bool host_has(enum host_cap cap);
 /* Was `cap` present on the host but masked by BTVM_HOST_MASK? */

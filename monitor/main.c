@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "monitor/crash_report.h"
 #include "monitor/host_probe.h"
 #include "monitor/kvm_probe.h"
 #include "monitor/sandbox.h"
@@ -66,6 +67,8 @@ static int cmd_run(struct vm_config *cfg)
 	vm.serial_fd = -1;
 	vm.disk.fd = -1;
 	vm.timeout_deadline = VTIME_NEVER;
+	host_probe_early();  /* before the guest windows take the low 4 GiB */
+	crash_report_install();
 	vm.backend = cfg->accel == ACCEL_BT ? &bt_backend : &kvm_backend;
 	if (guest_mem_create(&vm.mem, cfg->mem_bytes, err, sizeof(err)) < 0)
 		return fail(BTVM_EXIT_INTERNAL, "%s", err);
@@ -91,6 +94,7 @@ static int cmd_run(struct vm_config *cfg)
 		vm.timeout_deadline = host_monotonic_ns() + (uint64_t)(cfg->timeout_sec * 1e9);
 	/* Everything is set up (memory, files, devices, backend, threads,
 	 * host timer): from here on only the run phase's system calls. */
+	crash_report_prepare();
 	if (!cfg->no_sandbox && sandbox_enter(&vm, err, sizeof(err)) < 0) {
 		console_restore();
 		return fail(BTVM_EXIT_HOST_LIMIT, "%s", err);

@@ -350,6 +350,10 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 
 	if (s->set_gs_base)
 		ALLOW(r, arch_prctl, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS));
+	if (s->set_fs_base) {
+		ALLOW(r, arch_prctl, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_FS));
+		ALLOW(r, arch_prctl, SCMP_A0(SCMP_CMP_EQ, ARCH_GET_FS));
+	}
 
 	/* Direct execution of guest user code (bt/direct.c): its view is the
 	 * low 4 GiB (a remap window, added by the backend) where a scanned

@@ -54,6 +54,8 @@ struct sandbox_spec {
 				       low 4 GiB and modify_ldt writes (bt/direct.c) */
 	bool set_gs_base;           /* arch_prctl(ARCH_SET_GS): bt's view switch where the
 				       kernel does not let user space use WRGSBASE */
+	bool set_fs_base;           /* arch_prctl(ARCH_SET_FS/ARCH_GET_FS): direct execution's
+				       world switch without FSGSBASE (bt/direct_entry.S) */
 };
 
 void sandbox_spec_init(struct sandbox_spec *s);

@@ -59,7 +59,9 @@ run() {
 		>"$TMP/$name.out" 2>"$TMP/$name.err"
 	rc=$?
 	out=$(tr -d '\r' <"$TMP/$name.out")
-	err=$(cat "$TMP/$name.err")
+	# a host without direct execution adds a "btvm: note:" line: not
+	# the sandbox's business
+	err=$(grep -v '^btvm: note: ' "$TMP/$name.err")
 }
 
 guest_finished() { grep -q '^PASS: ' <<<"$out"; }
@@ -117,15 +119,42 @@ through() {
 	[ $ok -eq 1 ] && echo "ok - with --no-sandbox these get through: ${kinds[*]}"
 }
 
+# What the host allows (monitor/host_probe.c; BTVM_HOST_MASK hides
+# capabilities): where the kernel has no i386 system-call entry, int $0x80
+# from btvm is the host's own #GP before any filter sees it, so the int80
+# checks are reported skipped; where it runs no compatibility-mode code,
+# guest ring 3 is translated and the breakout checks expect what the
+# translator does (the guest's own #GP, as under QEMU).
+skipped=0
+skip() {
+	echo "skip - $*"
+	skipped=$((skipped + 1))
+}
+has_i386=1 has_compat=1
+i386_line=$("$BTVM" probe --needs i386-syscall </dev/null) || has_i386=0
+compat_line=$("$BTVM" probe --needs compat-mode </dev/null) || has_compat=0
+has_sysenter=1
+sysenter_line=$("$BTVM" probe --needs sysenter </dev/null) || has_sysenter=0
+
 B="btvm: sandbox: blocked host system call"
 blocked "open:$TMP/opened" "$B openat (nr 257)" "$TMP/opened"
 blocked "execve:$TMP/executed" "$B execve (nr 59)" "$TMP/executed"
 blocked "socket:$TMP/socket" "$B socket (nr 41)" "$TMP/socket"
-blocked int80 "$B getpid (i386 nr 20)"
+if [ $has_i386 = 1 ]; then
+	blocked int80 "$B getpid (i386 nr 20)"
+else
+	skip "int80 (sandbox on): $i386_line"
+fi
 blocked x32 "$B getpid (x32 nr 39)"
 
-through calls 1 "open:$TMP/opened-off" "$TMP/opened-off" "socket:$TMP/socket-off" "$TMP/socket-off" \
-	int80 "int \$0x80 (i386 getpid) returned [1-9]" x32 "x32 getpid returned"
+calls=("open:$TMP/opened-off" "$TMP/opened-off" "socket:$TMP/socket-off" "$TMP/socket-off"
+	x32 "x32 getpid returned")
+if [ $has_i386 = 1 ]; then
+	calls+=(int80 "int \$0x80 (i386 getpid) returned [1-9]")
+else
+	skip "int80 (--no-sandbox): $i386_line"
+fi
+through calls 1 "${calls[@]}"
 # execve replaces btvm with touch(1), which exits 0
 through execve 0 "execve:$TMP/executed-off" "$TMP/executed-off"
 
@@ -144,13 +173,21 @@ if [ "$BACKEND" = bt ]; then
 		out=$(tr -d '\r' <"$TMP/$name.out")
 		err=$(cat "$TMP/$name.err")
 	}
-	total=$((total + 1))
-	bo bo-direct --timeout 30
-	if [ $rc -eq 10 ] && [ "$err" = "$B openat (nr 257)" ] && [ ! -e "$BO_FILE" ] && ! guest_finished; then
-		echo "ok - breakout: native ljmp \$0x33 + syscall from guest ring 3 is stopped: $err"
-	else
-		fail "breakout (direct execution): status $rc, stderr '$err', file $([ -e "$BO_FILE" ] && echo created || echo absent)"
-	fi
+	# translated KIND ARGS...: with no compatibility mode on the host, the
+	# default (direct execution) translates ring 3 with a note: the far
+	# transfer is the guest's #GP and the guest runs to its end.
+	translated() {
+		local what=$1
+		shift
+		total=$((total + 1))
+		bo "bo-tr-$total" "$@"
+		if [ $rc -eq 1 ] && guest_finished && [ ! -e "$BO_FILE" ] &&
+			grep -q "note: guest user code is translated" <<<"$err"; then
+			echo "ok - $what: no compatibility mode here, so ring 3 is translated and the far transfer is the guest's #GP (${compat_line#host: })"
+		else
+			fail "$what (no compatibility mode): status $rc, stderr '$err'"
+		fi
+	}
 	total=$((total + 1))
 	bo bo-translated --timeout 30 --user-exec bt
 	if [ $rc -eq 1 ] && guest_finished && [ ! -e "$BO_FILE" ]; then
@@ -158,39 +195,58 @@ if [ "$BACKEND" = bt ]; then
 	else
 		fail "breakout (--user-exec bt): status $rc, stderr '$err'"
 	fi
-	# Without the sandbox the call gets through: the sandbox is the wall.
-	# The 64-bit code then spins; the --timeout kick finds it outside
-	# compatibility mode and btvm stops.
-	total=$((total + 1))
-	bo bo-nosandbox --timeout 2 --no-sandbox
-	if [ $rc -eq 10 ] && [ -e "$BO_FILE" ] && grep -q "escaped its segments to host code segment 0x33" <<<"$err"; then
-		echo "ok - breakout with --no-sandbox: the host call got through, then: $err"
-	else
-		fail "breakout (--no-sandbox): status $rc, stderr '$err', file $([ -e "$BO_FILE" ] && echo created || echo absent)"
-	fi
-	rm -f "$BO_FILE"
-	# A SYSENTER hidden the same way: the host's compat entry turns it
-	# into an i386 system call on the host's own code segment.
-	total=$((total + 1))
-	bo bo-sysenter --timeout 30 --append sysenter
-	if [ $rc -eq 10 ] && [ "$err" = "$B getpid (i386 nr 20)" ] && ! guest_finished; then
-		echo "ok - breakout: a native SYSENTER from guest ring 3 is stopped: $err"
-	else
-		fail "breakout sysenter (direct execution): status $rc, stderr '$err'"
-	fi
-	total=$((total + 1))
-	bo bo-sysenter-nosandbox --timeout 30 --append sysenter --no-sandbox
-	if [ $rc -eq 10 ] && grep -q "escaped its segments to host code segment 0x23" <<<"$err" && ! guest_finished; then
-		echo "ok - breakout sysenter with --no-sandbox: direct execution's own filter, then: $err"
-	else
-		fail "breakout sysenter (--no-sandbox): status $rc, stderr '$err'"
-	fi
 	total=$((total + 1))
 	bo bo-sysenter-translated --timeout 30 --append sysenter --user-exec bt
 	if [ $rc -eq 1 ] && guest_finished; then
 		echo "ok - breakout sysenter, translated: the guest's #GP(0) (IA32_SYSENTER_CS = 0), as under QEMU"
 	else
 		fail "breakout sysenter (--user-exec bt): status $rc, stderr '$err'"
+	fi
+	if [ $has_compat = 1 ]; then
+		total=$((total + 1))
+		bo bo-direct --timeout 30
+		if [ $rc -eq 10 ] && [ "$err" = "$B openat (nr 257)" ] && [ ! -e "$BO_FILE" ] && ! guest_finished; then
+			echo "ok - breakout: native ljmp \$0x33 + syscall from guest ring 3 is stopped: $err"
+		else
+			fail "breakout (direct execution): status $rc, stderr '$err', file $([ -e "$BO_FILE" ] && echo created || echo absent)"
+		fi
+		# Without the sandbox the call gets through: the sandbox is the wall.
+		# The 64-bit code then spins; the --timeout kick finds it outside
+		# compatibility mode and btvm stops.
+		total=$((total + 1))
+		bo bo-nosandbox --timeout 2 --no-sandbox
+		if [ $rc -eq 10 ] && [ -e "$BO_FILE" ] && grep -q "escaped its segments to host code segment 0x33" <<<"$err"; then
+			echo "ok - breakout with --no-sandbox: the host call got through, then: $err"
+		else
+			fail "breakout (--no-sandbox): status $rc, stderr '$err', file $([ -e "$BO_FILE" ] && echo created || echo absent)"
+		fi
+		rm -f "$BO_FILE"
+		# A SYSENTER hidden the same way: the host's compat entry turns it
+		# into an i386 system call on the host's own code segment (where
+		# SYSENTER reaches it: not on AMD CPUs, where it is #UD).
+		if [ $has_sysenter = 0 ]; then
+			skip "breakout sysenter (direct execution, with and without the sandbox): $sysenter_line"
+		else
+		total=$((total + 1))
+		bo bo-sysenter --timeout 30 --append sysenter
+		if [ $rc -eq 10 ] && [ "$err" = "$B getpid (i386 nr 20)" ] && ! guest_finished; then
+			echo "ok - breakout: a native SYSENTER from guest ring 3 is stopped: $err"
+		else
+			fail "breakout sysenter (direct execution): status $rc, stderr '$err'"
+		fi
+		total=$((total + 1))
+		bo bo-sysenter-nosandbox --timeout 30 --append sysenter --no-sandbox
+		if [ $rc -eq 10 ] && grep -q "escaped its segments to host code segment 0x23" <<<"$err" && ! guest_finished; then
+			echo "ok - breakout sysenter with --no-sandbox: direct execution's own filter, then: $err"
+		else
+			fail "breakout sysenter (--no-sandbox): status $rc, stderr '$err'"
+		fi
+		fi
+	else
+		translated "breakout" --timeout 30
+		translated "breakout --no-sandbox" --timeout 30 --no-sandbox
+		translated "breakout sysenter" --timeout 30 --append sysenter
+		translated "breakout sysenter --no-sandbox" --timeout 30 --append sysenter --no-sandbox
 	fi
 fi
 
@@ -210,5 +266,5 @@ else
 	fail "--sandbox-selftest=bogus: status $rc, stderr: $(cat "$TMP/bad.err")"
 fi
 
-echo "$((total - failed)) of $total sandbox checks passed ($BACKEND)"
+echo "$((total - failed)) of $total sandbox checks passed ($BACKEND)$([ $skipped -gt 0 ] && echo ", $skipped skipped (see the skip lines)")"
 [ $failed -eq 0 ]
