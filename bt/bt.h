@@ -54,7 +54,6 @@ struct bt_host_counts {
 enum bt_views_mode {
 	BT_VIEWS_GS,      /* gs:[ea32]; GS base = the view of the CPL: WRGSBASE at each CPL change */
 	BT_VIEWS_REG,     /* [r9 + ea]; R9 = cpu->view_base: a CPL change is a store, no system call */
-	BT_VIEWS_HYBRID,  /* CPL-0 blocks gs:[ea32] with GS fixed at the K-view, the others [r9 + ea] */
 };
 
 #define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */

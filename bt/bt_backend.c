@@ -610,11 +610,10 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 	const struct bt_host_counts *h = &bt->hc;
 	uint64_t maps = bt->kv.sys_map + bt->uv.sys_map, unmaps = bt->kv.sys_unmap + bt->uv.sys_unmap;
 	uint64_t prots = bt->kv.sys_protect + bt->uv.sys_protect;
-	fprintf(f, "  bt: guest memory through %s (%s)\n",
-		bt->views == BT_VIEWS_REG ? "R9, the view base (register scheme)"
-		: bt->views == BT_VIEWS_GS ? "GS (GS scheme)" : "GS at CPL 0, R9 at CPL 1-3 (hybrid scheme)",
-		bt->host_fsgsbase ? "FSGSBASE: a view switch is WRGSBASE"
-				  : "no FSGSBASE: a view switch through GS is arch_prctl");
+	fprintf(f, "  bt: guest views reached through %s\n",
+		bt->views == BT_VIEWS_REG ? "R9 (register scheme: a view switch is a store)"
+		: bt->host_fsgsbase ? "GS (GS scheme: a view switch is WRGSBASE)"
+				    : "GS (GS scheme: a view switch is arch_prctl)");
 	fprintf(f, "  host: system calls for the guest: %llu (view switches (arch_prctl) %llu, view maps %llu, "
 		   "view unmaps %llu, view write-protections %llu, safepoint page mprotect %llu)\n",
 		(unsigned long long)(h->sys_set_gs + maps + unmaps + prots + h->sys_poll),

@@ -1116,8 +1116,7 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->eip = eip;
 	b->mode = mode;
-	struct emit e = { b->code, b->code + 64 * 1024, false, (mode & TM_SINGLE) != 0,
-			  bt->views == BT_VIEWS_REG || (bt->views == BT_VIEWS_HYBRID && (mode & TM_CPL3)) };
+	struct emit e = { b->code, b->code + 64 * 1024, false, (mode & TM_SINGLE) != 0, bt->views == BT_VIEWS_REG };
 	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
 	b->page0 = b->page1 = UINT32_MAX;

@@ -60,13 +60,12 @@ bool bt_views_unprotect(struct bt *bt, uint64_t pa)
  * guest system call).  There the view base lives in R9 instead, and a CPL
  * change is a store to cpu->view_base (runtime.S reloads R9 from it at
  * every entry into translated code, a callout's return included).
- * BTVM_BT_VIEWS=gs|reg|hybrid overrides the choice (for measurements). */
+ * BTVM_BT_VIEWS=gs|reg overrides the choice (for measurements). */
 const char *bt_views_name(enum bt_views_mode m)
 {
 	switch (m) {
 	case BT_VIEWS_GS: return "gs";
 	case BT_VIEWS_REG: return "reg";
-	case BT_VIEWS_HYBRID: return "hybrid";
 	}
 	return "?";
 }
@@ -76,7 +75,7 @@ void bt_views_init(struct bt *bt)
 	bt->host_fsgsbase = host_has(HOST_FSGSBASE);
 	bt->views = bt->host_fsgsbase ? BT_VIEWS_GS : BT_VIEWS_REG;
 	const char *force = getenv("BTVM_BT_VIEWS");
-	for (int m = BT_VIEWS_GS; force && m <= BT_VIEWS_HYBRID; m++)
+	for (int m = BT_VIEWS_GS; force && m <= BT_VIEWS_REG; m++)
 		if (!strcmp(force, bt_views_name((enum bt_views_mode)m)))
 			bt->views = (enum bt_views_mode)m;
 	bt->gs_base = ~0ull;   /* not set yet */
@@ -100,8 +99,6 @@ void bt_select_view(struct bt *bt)
 	bt->cpu.view_base = base;  /* R9 from the next entry on */
 	if (bt->views == BT_VIEWS_GS && base != bt->gs_base)
 		set_gs_base(bt, base);
-	else if (bt->views == BT_VIEWS_HYBRID && bt->gs_base != (uint64_t)(uintptr_t)bt->kv.base)
-		set_gs_base(bt, (uint64_t)(uintptr_t)bt->kv.base);  /* after a direct run */
 }
 
 /* The host sandbox (monitor/sandbox.c): at run time bt remaps pages of
@@ -121,8 +118,8 @@ void bt_sandbox_spec(struct vm *vm, struct sandbox_spec *s)
 	sandbox_spec_add_remap(s, k.base, k.size);
 	sandbox_spec_add_remap(s, u.base, u.size);
 	struct bt *bt = vm->backend_state;
-	/* arch_prctl(ARCH_SET_GS) only for a GS scheme without FSGSBASE (bt_views_init) */
-	s->set_gs_base = bt && bt->views != BT_VIEWS_REG && !bt->host_fsgsbase;
+	/* arch_prctl(ARCH_SET_GS) only for the GS scheme without FSGSBASE (bt_views_init) */
+	s->set_gs_base = bt && bt->views == BT_VIEWS_GS && !bt->host_fsgsbase;
 	if (bt_of_vm_direct(vm)) {
 		/* direct.c's view: the low 4 GiB, guest linear v at host v */
 		sandbox_spec_add_remap(s, 0, BTVM_WINDOW_SIZE);

@@ -18,8 +18,9 @@
 #     switches may add at most SLACK (8) of each (timer kicks of a longer
 #     run), i.e. none per round trip;
 #   - when strace is installed: the process's own system-call total
-#     (strace -f -c) does not grow with n either, by the same bound, which
-#     also covers what bt's counters do not see (device I/O, timers).
+#     (strace -f -c, the smaller of two runs) does not grow with n either,
+#     by the same bound, which also covers what bt's counters do not see
+#     (device I/O, timers).
 # Exit: 0 pass, 1 fail.  Never a timing threshold.
 set -u
 btvm="" elf=""
@@ -50,7 +51,7 @@ for n in $small $big; do
 		cat "$tmp/out.$n" "$tmp/err.$n"
 		exit 1
 	fi
-	grep -E '^  (bt: guest memory|bt: [0-9]+ INT|host:)' "$tmp/err.$n" | sed "s/^/n=$n:/"
+	grep -E '^  (bt: guest views|bt: [0-9]+ INT|host:)' "$tmp/err.$n" | sed "s/^/n=$n:/"
 	eval "sys_$n=\$(field \"$tmp/err.$n\" 'system calls for the guest:')"
 	eval "sig_$n=\$(field \"$tmp/err.$n\" 'signals for the guest:')"
 	eval "gs_$n=\$(field \"$tmp/err.$n\" 'view switches (arch_prctl)')"
@@ -79,20 +80,32 @@ if [ $dsys -gt $SLACK ] || [ $dsig -gt $SLACK ]; then
 fi
 
 if command -v strace >/dev/null 2>&1; then
+	# Twice each, the smaller total counts: now and then a run makes a few
+	# dozen more calls in its set-up (start-up probes, console chunking),
+	# whatever n is.
+	st_ok=1
 	for n in $small $big; do
-		timeout 120 strace -f -c -o "$tmp/strace.$n" "$btvm" run --accel bt --user-exec bt --mem 128M \
-			--serial stdio --timeout 90 --append "n=$n" "$elf" </dev/null >"$tmp/sout.$n" 2>&1
-		rc=$?
-		if [ $rc -ne 1 ]; then
-			echo "note: strace cross-check skipped: btvm under strace exited $rc"
-			head -n 5 "$tmp/sout.$n"
-			break
-		fi
-		eval "st_$n=\$(awk '\$NF == \"total\" { print \$(NF - 2) + 0 }' \"$tmp/strace.$n\")"
+		best=""
+		for try in 1 2; do
+			timeout 120 strace -f -c -o "$tmp/strace.$n" "$btvm" run --accel bt --user-exec bt --mem 128M \
+				--serial stdio --timeout 90 --append "n=$n" "$elf" </dev/null >"$tmp/sout.$n" 2>&1
+			rc=$?
+			if [ $rc -ne 1 ]; then
+				echo "note: strace cross-check skipped: btvm under strace exited $rc"
+				head -n 5 "$tmp/sout.$n"
+				st_ok=0
+				break 2
+			fi
+			# the sum of the tables' totals (strace prints one per
+			# personality: the host probe's children run 32-bit code)
+			t=$(awk '$NF == "total" { t += $(NF - 2) } END { print t + 0 }' "$tmp/strace.$n")
+			{ [ -z "$best" ] || [ "$t" -lt "$best" ]; } && best=$t
+		done
+		eval "st_$n=$best"
 	done
-	if [ -n "${st_1000:-}" ] && [ -n "${st_100000:-}" ]; then
+	if [ $st_ok -eq 1 ]; then
 		echo "strace -f -c: $st_1000 host system calls in all (n=$small), $st_100000 (n=$big)"
-		if [ $((st_100000 - st_1000)) -gt $SLACK ]; then
+		if [ $((st_100000 - st_1000)) -gt $SLACK ] || [ $((st_1000 - st_100000)) -gt $SLACK ]; then
 			echo "FAIL: the process made $((st_100000 - st_1000)) more host system calls for $((big - small)) more turns"
 			fail=1
 		fi
