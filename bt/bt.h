@@ -90,10 +90,7 @@ struct bt {
 	bool single_next;        /* translate the next block one instruction long */
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
-	uint64_t gs_base;        /* the view GS points at now (BT_VIEWS_GS) */
-	enum bt_views_mode views;
-	bool host_fsgsbase;      /* WRGSBASE works in user space (else arch_prctl) */
-	struct bt_host_counts hc;
+	uint64_t gs_base;        /* the view selected last (the GS base under BT_VIEWS_GS; ~0: none) */
 	struct bt_tlb_entry tlb[BT_TLB_SIZE];
 	bool host_bmi2;          /* translate.c may emit PEXT (string instructions inline) */
 	bool poll_hit;           /* the last block left at its safepoint, before its first instruction */
@@ -104,6 +101,9 @@ struct bt {
 	struct bt_stats st;
 	struct bt_direct *dx;    /* --user-exec direct (bt/direct.c), else NULL */
 	uint64_t run_ns;         /* time spent in bt_run (for the direct-execution share) */
+	enum bt_views_mode views;
+	bool host_fsgsbase;      /* WRGSBASE works in user space (else arch_prctl) */
+	struct bt_host_counts hc;
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }

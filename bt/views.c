@@ -70,6 +70,13 @@ const char *bt_views_name(enum bt_views_mode m)
 	return "?";
 }
 
+/* How bt_select_view sets a new view, from bt_views_init (a static, as the
+ * cached FSGSBASE flag was before: read at every privilege change, it is
+ * not a field of the half-megabyte struct bt).  The GS scheme stores
+ * nothing else: measured with bench/cpu-time.sh, its round trip is the
+ * old one's (docs/design.md, "Views: GS or R9"). */
+static enum { SET_R9, SET_WRGSBASE, SET_ARCH_PRCTL } view_how;
+
 void bt_views_init(struct bt *bt)
 {
 	bt->host_fsgsbase = host_has(HOST_FSGSBASE);
@@ -78,27 +85,28 @@ void bt_views_init(struct bt *bt)
 	for (int m = BT_VIEWS_GS; force && m <= BT_VIEWS_REG; m++)
 		if (!strcmp(force, bt_views_name((enum bt_views_mode)m)))
 			bt->views = (enum bt_views_mode)m;
+	view_how = bt->views == BT_VIEWS_REG ? SET_R9 : bt->host_fsgsbase ? SET_WRGSBASE : SET_ARCH_PRCTL;
 	bt->gs_base = ~0ull;   /* not set yet */
 	bt->cpu.view_base = (uint64_t)(uintptr_t)bt->kv.base;
 }
 
-static void set_gs_base(struct bt *bt, uint64_t base)
+/* bt->gs_base is the view selected last, whichever the scheme (direct.c
+ * sets it to ~0 after a run, which loaded the guest's GS: the GS scheme
+ * must set the base again). */
+void bt_select_view(struct bt *bt)
 {
-	if (bt->host_fsgsbase) {
+	uint64_t base = (uint64_t)(uintptr_t)(bt->cpu.cpl == 3 ? bt->uv.base : bt->kv.base);
+	if (base == bt->gs_base)
+		return;
+	if (view_how == SET_R9) {
+		bt->cpu.view_base = base;  /* R9 from the next entry on */
+	} else if (view_how == SET_WRGSBASE) {
 		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
 	} else {
 		syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
 		bt->hc.sys_set_gs++;
 	}
 	bt->gs_base = base;
-}
-
-void bt_select_view(struct bt *bt)
-{
-	uint64_t base = (uint64_t)(uintptr_t)(bt->cpu.cpl == 3 ? bt->uv.base : bt->kv.base);
-	bt->cpu.view_base = base;  /* R9 from the next entry on */
-	if (bt->views == BT_VIEWS_GS && base != bt->gs_base)
-		set_gs_base(bt, base);
 }
 
 /* The host sandbox (monitor/sandbox.c): at run time bt remaps pages of
