@@ -9,6 +9,7 @@ Linux macro benchmarks.  Input: the run directory written by run.sh:
   na.tsv       system, benchmark, short reason, footnote   (never run)
   runs.tsv     rep, system, exit status, wall seconds, benchmarks (one boot)
   meta.txt     key=value facts about the host and the run
+  host-probe.txt  `btvm probe`'s table (meta host_probe_file names it)
   linux-samples.tsv  rep, system, macro benchmark, value, unit
   linux-runs.tsv     rep, system, exit status, boot-to-init s, clocksource, list
 (fail.tsv and na.tsv hold the macro benchmarks' rows too, as linux-NAME.)
@@ -21,16 +22,18 @@ import statistics
 import subprocess
 import sys
 
-SYSTEMS = ["native", "btvm-bt", "btvm-bt-direct", "btvm-kvm", "qemu-kvm", "qemu-tcg", "bochs"]
-BENCHES = ["syscall", "sysenter", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
+SYSTEMS = ["native", "btvm-bt", "btvm-bt-direct", "btvm-bt-direct-noFSGSBASE", "btvm-kvm", "qemu-kvm",
+           "qemu-tcg", "bochs"]
+BENCHES = ["syscall", "sysenter", "userexit", "in", "cr3", "ptemod", "pgfault", "divzero", "callret",
            "compute", "usercompute", "clisti", "pushfpopf", "irq", "ctxsw"]
 # Adams & Agesen, ASPLOS 2006, table 2 (nanobenchmarks), where there is a
 # counterpart.
-PAPER = {"syscall": "syscall", "sysenter": "—", "usercompute": "—", "in": "in", "cr3": "(cr8wr: privileged register write)",
+PAPER = {"syscall": "syscall", "sysenter": "—", "userexit": "—", "usercompute": "—", "in": "in", "cr3": "(cr8wr: privileged register write)",
          "ptemod": "ptemod", "pgfault": "pgfault", "divzero": "divzero",
          "callret": "call/ret", "compute": "—", "clisti": "—", "pushfpopf": "—", "irq": "—", "ctxsw": "—"}
 RATIOS = [("bt/native", "btvm-bt", "native"), ("bt/tcg", "btvm-bt", "qemu-tcg"),
-          ("bt/kvm", "btvm-bt", "btvm-kvm"), ("direct/native", "btvm-bt-direct", "native")]
+          ("bt/kvm", "btvm-bt", "btvm-kvm"), ("direct/native", "btvm-bt-direct", "native"),
+          ("noFSGS/direct", "btvm-bt-direct-noFSGSBASE", "btvm-bt-direct")]
 MACROS = ["linux-boot", "linux-getpid", "linux-clock", "linux-fork", "linux-pipe",
           "linux-yield", "linux-pgfault", "linux-sha256", "linux-sort", "linux-file"]
 MACRO_WHAT = {
@@ -47,8 +50,13 @@ MACRO_WHAT = {
 }
 MACRO_RATIOS = [("direct/native", "btvm-bt-direct", "native"), ("bt/native", "btvm-bt", "native"),
                 ("tcg/native", "qemu-tcg", "native"), ("direct/tcg", "btvm-bt-direct", "qemu-tcg"),
-                ("bt/tcg", "btvm-bt", "qemu-tcg")]
-COLORS = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-bt-direct": "#e377c2", "btvm-kvm": "#ff7f0e",
+                ("bt/tcg", "btvm-bt", "qemu-tcg"), ("noFSGS/direct", "btvm-bt-direct-noFSGSBASE", "btvm-bt-direct")]
+# What BTVM_HOST_MASK hides on host B of shared/HOSTS.md (no 32-bit code in
+# host processes, no FSGSBASE, no CPUID faulting, no /dev/kvm).
+HOST_B_MASK = {"compat-mode", "i386-syscall", "sysenter", "fsgsbase", "cpuid-faulting", "kvm"}
+NATIVE64_HEAD = "native (x86-64 build: this host runs no i386 code)"
+COLORS = {"native": "#4d4d4d", "btvm-bt": "#d62728", "btvm-bt-direct": "#e377c2",
+          "btvm-bt-direct-noFSGSBASE": "#8c564b", "btvm-kvm": "#ff7f0e",
           "qemu-kvm": "#1f77b4", "qemu-tcg": "#2ca02c", "bochs": "#9467bd"}
 
 
@@ -143,6 +151,20 @@ def main():
             else:
                 cells[(s, b)] = "—"
 
+    # The native column of the macro table from the x86-64 build (a host
+    # that runs no i386 code): every such figure carries the note.
+    native64 = meta.get("native_macro_build") == "x86-64"
+    if native64:
+        n64 = note("native, Linux macro table: this host runs no i386 code (`btvm probe --needs "
+                   f"compat-mode,i386-syscall`: {meta.get('i386_probe', '?')}), so these native figures "
+                   "come from the same bench/macro sources built for x86-64 (`macro-x86_64`, "
+                   "`gcc -static` without -m32), not from the i386 binary the guests run: a 64-bit "
+                   "program, with the x86-64 system-call entry (getpid) and 64-bit code (sha256, "
+                   "sort). The ratios against native compare with that build.")
+        for b in macros:
+            if ("native", b) in med:
+                cells[("native", b)] += n64
+
     def ratio(b, num, den):
         if (num, b) in med and (den, b) in med and med[(den, b)][0] > 0:
             return f"{med[(num, b)][0] / med[(den, b)][0]:.2f}"
@@ -154,17 +176,26 @@ def main():
     title = "btvm nanobenchmarks" + (" and Linux macro benchmarks" if macros else "")
     if not benches and macros:
         title = "btvm Linux macro benchmarks"
-    md.append(f"# {title}: {meta.get('date', '')}, {meta.get('host', '')}")
+    md.append(f"# {title}: {meta.get('date', '')}, {meta.get('host', '')}"
+              + (" (imitating host B)" if mask_items(meta) >= HOST_B_MASK else
+                 " (imitating a host without " + ", ".join(sorted(mask_items(meta))) + ")"
+                 if mask_items(meta) else ""))
     md.append("")
+    host_header(md, meta, rd)
     if benches:
         nano_table(md, meta, reps, name, systems, benches, cells, med, ratio)
     if macros:
         macro_table(md, meta, reps, name, systems, macros, cells, med, ratio, units, clocksources,
-                    boot_status)
+                    boot_status, native64)
     md.append("## Host")
     md.append("")
+    meta["host_mask_shown"] = f"`{meta['host_mask']}`" if meta.get("host_mask") else "not set"
     for k, label in [("cpu", "CPU"), ("cores", "cores"), ("hypervisor", "virtualised"),
-                     ("kernel", "kernel"), ("kvm_probe", "`btvm probe --accel kvm`"),
+                     ("kernel", "kernel"), ("host_mask_shown", "BTVM_HOST_MASK"),
+                     ("i386_probe", "`btvm probe --needs compat-mode,i386-syscall`"),
+                     ("compat_probe", "`btvm probe --needs compat-mode`"),
+                     ("fsgs_probe", "`btvm probe --needs fsgsbase`"),
+                     ("kvm_probe", "`btvm probe --accel kvm`"),
                      ("pvm", "PVM"), ("kvm_nested", "nested KVM"), ("qemu", "QEMU"),
                      ("bochs", "Bochs"), ("gcc", "compiler"), ("btvm", "btvm")]:
         md.append(f"* {label}: {meta.get(k, '?')}")
@@ -200,10 +231,19 @@ def main():
         f.write("\n".join(md).rstrip("\n") + "\n")
 
     host_day = f"{meta.get('host', '')} {meta.get('date', '')[:10]}"
+    # (gnuplot's enhanced text would take the underscores of
+    # BTVM_HOST_MASK for subscripts: the title says it in words)
+    if mask_items(meta) >= HOST_B_MASK:
+        host_day += " imitating host B"
+    elif mask_items(meta):
+        host_day += " imitating a host without " + "+".join(sorted(mask_items(meta)))
     if benches:
-        dat = write_dat(os.path.join(a.out, name + ".dat"), systems, benches, med,
+        # Only the columns with a number: an empty one would still take
+        # its slot in every group of bars.
+        nsys = [s for s in systems if any((s, b) in med for b in benches)]
+        dat = write_dat(os.path.join(a.out, name + ".dat"), nsys, benches, med,
                         lambda b: b)
-        plot(rd, a.out, name, systems, dat, any(med.get((s, b)) for s in systems for b in benches),
+        plot(rd, a.out, name, nsys, dat, bool(nsys),
              f"btvm nanobenchmarks, {host_day}: ns per iteration (median, whiskers min–max)",
              "ns per iteration (log scale)")
     if macros:
@@ -214,8 +254,63 @@ def main():
                         lambda b: f"{b[len('linux-'):]}({units.get(b, '?')})")
         plot(rd, a.out, lname, lsys, dat, bool(lsys),
              f"btvm Linux macro benchmarks, {host_day}: median, whiskers min–max (unit under each group)",
-             "ns/op, ms or s, as labelled (log scale)")
+             "ns/op, ms or s, as labelled (log scale)",
+             {"native": "native (x86-64 build)"} if native64 else {})
     print(os.path.join(a.out, name + ".md"))
+
+
+def mask_items(meta):
+    """The capabilities BTVM_HOST_MASK hid in this run, as a set."""
+    items = {w.strip() for w in meta.get("host_mask", "").replace(" ", ",").split(",") if w.strip()}
+    return set(HOST_B_MASK) if "all" in items else items
+
+
+def host_header(md, meta, rd):
+    """Names the host every figure came from: CPU, kernel, BTVM_HOST_MASK,
+    what direct execution does here, and `btvm probe`'s table."""
+    virt = ", itself a virtual machine" if meta.get("hypervisor", "").startswith("yes") else ""
+    mask = meta.get("host_mask", "")
+    md.append(f"**Host** `{meta.get('host', '?')}`: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores"
+              f"{virt}; Linux {meta.get('kernel', '?')}. Every figure in this file was measured on this "
+              "host" + (", with the mask below" if mask else "") + ".")
+    md.append("")
+    items = mask_items(meta)
+    if items:
+        which = " (host B of shared/HOSTS.md)" if items >= HOST_B_MASK else ""
+        md.append(f"**Imitating a host without {', '.join(sorted(items))}**{which}: `BTVM_HOST_MASK={mask}` "
+                  "was set for the whole run, so btvm and `btvm probe` behaved as if this host lacked "
+                  "them, and run.sh's choices (native columns, direct-execution columns) follow the "
+                  "probe. The mask hides capabilities; it does not give this machine another host's "
+                  "costs (on host B an `arch_prctl` costs 10 µs and a signal 6.5 µs: shared/HOSTS.md), "
+                  "and QEMU and Bochs do not read it.")
+        md.append("")
+    crc, frc = meta.get("compat_rc", ""), meta.get("fsgs_rc", "")
+    if crc == "4":
+        md.append("**Direct execution**: not available here, btvm translates guest user code "
+                  f"(`btvm probe --needs compat-mode`: {meta.get('compat_probe', '?')}).")
+    elif crc == "0" and frc == "4":
+        md.append("**Direct execution runs without FSGSBASE** here: btvm-bt-direct sets the host FS "
+                  "base with `arch_prctl` (a host system call) at every world switch instead of "
+                  f"`wrfsbase` (`btvm probe --needs fsgsbase`: {meta.get('fsgs_probe', '?')}).")
+    elif crc == "0":
+        md.append("**Direct execution** uses FSGSBASE here (`wrfsbase` at each world switch); "
+                  "btvm-bt-direct-noFSGSBASE is the same btvm with "
+                  f"`BTVM_HOST_MASK={meta.get('nofsgs_mask', 'fsgsbase')}`, which sets the FS base "
+                  "with `arch_prctl` instead.")
+    if crc:
+        md.append("")
+    probe = ""
+    pf = meta.get("host_probe_file", "")
+    if pf and os.path.exists(pf):
+        with open(pf) as f:
+            probe = f.read().rstrip("\n")
+    if probe:
+        md.append("`btvm probe`" + (f" (under `BTVM_HOST_MASK={mask}`)" if mask else "") + ":")
+        md.append("")
+        md.append("```")
+        md.append(probe)
+        md.append("```")
+        md.append("")
 
 
 def nano_table(md, meta, reps, name, systems, benches, cells, med, ratio):
@@ -232,6 +327,7 @@ def nano_table(md, meta, reps, name, systems, benches, cells, med, ratio):
         row += [ratio(b, num, den) for _, num, den in RATIOS]
         md.append("| " + " | ".join(row) + " |")
     md.append("")
+    exit_cost(md, systems, benches, med)
     ratio_notes = []
     for label, num, den in RATIOS:
         if num not in systems or den not in systems or not any((num, b) in med for b in benches):
@@ -244,19 +340,44 @@ def nano_table(md, meta, reps, name, systems, benches, cells, med, ratio):
     md.append("")
 
 
+def exit_cost(md, systems, benches, med):
+    """One line on direct execution's exit round trip (userexit), with and
+    without FSGSBASE, against the all-translated btvm-bt."""
+    if "userexit" not in benches:
+        return
+    parts = []
+    bt = med.get(("btvm-bt", "userexit"))
+    for s, what in [("btvm-bt-direct", "btvm-bt-direct"),
+                    ("btvm-bt-direct-noFSGSBASE", "without FSGSBASE (btvm-bt-direct-noFSGSBASE)")]:
+        m = med.get((s, "userexit"))
+        if m:
+            extra = f", {fmt(m[0] - bt[0])} ns more than translated" if bt else ""
+            parts.append(f"{what} {fmt(m[0])} ns{extra}")
+    if not parts:
+        return
+    md.append("**Direct execution's exit round trip** (`userexit`: every iteration leaves the CPU "
+              "for the monitor through a host signal and comes back): " + "; ".join(parts)
+              + (f" (btvm-bt, the same round trip translated: {fmt(bt[0])} ns)." if bt else "."))
+    md.append("")
+
+
 def macro_table(md, meta, reps, name, systems, macros, cells, med, ratio, units, clocksources,
-                boot_status):
+                boot_status, native64):
     md.append("## Linux guest: macro benchmarks")
     md.append("")
     md.append("Debian's 686 kernel with a busybox initrd (`guests/debian/make-guest.sh`), running the "
-              "static i386 programs of `bench/macro` under each system, and the same binaries run "
-              "natively on the host. Median [min–max] of "
+              "static i386 programs of `bench/macro` under each system, and "
+              + ("the same sources built for x86-64 natively on the host (it runs no i386 code). "
+                 if native64 else "the same binaries run natively on the host. ")
+              + "Median [min–max] of "
               f"{reps} run{'s' if reps != 1 else ''} (one boot each; the systems take turns); "
               f"each timed loop aims at {meta.get('linux_ms')} ms of the guest's clock. `ns/op`: per "
               "operation; `ms`: a fixed amount of work in all; `s`: boot-to-init on the host's clock. "
               "Lower is better. What each one does: [bench/README.md](../README.md#macro-benchmarks).")
     md.append("")
-    head = ["benchmark", "what", "unit"] + systems + [r[0] for r in MACRO_RATIOS]
+    ratio_labels = [r[0].replace("/native", "/native64") if native64 else r[0] for r in MACRO_RATIOS]
+    head = (["benchmark", "what", "unit"] + [NATIVE64_HEAD if native64 and s == "native" else s for s in systems]
+            + ratio_labels)
     md.append("| " + " | ".join(head) + " |")
     md.append("|" + "|".join(["---", "---", "---"] + ["---:"] * (len(head) - 3)) + "|")
     for b in macros:
@@ -299,7 +420,7 @@ def write_dat(path, systems, rows, med, label):
     return path
 
 
-def plot(rundir, outdir, name, systems, dat, have_data, title, ylabel):
+def plot(rundir, outdir, name, systems, dat, have_data, title, ylabel, labels=None):
     if not shutil.which("gnuplot"):
         print("report: gnuplot not installed (scripts/setup-bench.sh): no chart", file=sys.stderr)
         return
@@ -311,7 +432,7 @@ def plot(rundir, outdir, name, systems, dat, have_data, title, ylabel):
         c = 2 + 3 * i
         src = "'" + dat + "'" if i == 0 else "''"
         xt = ":xtic(1)" if i == 0 else ""
-        plots.append(f"{src} using {c}:{c + 1}:{c + 2}{xt} title '{s}' lc rgb '{COLORS[s]}'")
+        plots.append(f"{src} using {c}:{c + 1}:{c + 2}{xt} title '{(labels or {}).get(s, s)}' lc rgb '{COLORS[s]}'")
     common = f"""
 set title "{title}"
 set datafile missing '?'

@@ -11,9 +11,11 @@
 #   --only      only these benchmarks (default: all): nanobenchmark names,
 #               linux-* macro names, or the groups nano and linux
 #   --systems   only these columns (default: native,btvm-bt,btvm-bt-direct,
-#               btvm-kvm,qemu-kvm,qemu-tcg,bochs; btvm-bt runs guest
-#               ring 3 translated (--user-exec bt), btvm-bt-direct on the
-#               CPU (--user-exec direct, btvm's default))
+#               btvm-bt-direct-noFSGSBASE,btvm-kvm,qemu-kvm,qemu-tcg,bochs;
+#               btvm-bt runs guest ring 3 translated (--user-exec bt),
+#               btvm-bt-direct on the CPU (--user-exec direct, btvm's
+#               default), btvm-bt-direct-noFSGSBASE the same with
+#               BTVM_HOST_MASK=fsgsbase added (FS base through arch_prctl))
 #   --reps N    repetitions (each one boots every system once, in turn)
 #   --ms N      target time of each nanobenchmark run, in the guest's clock
 #   --linux-ms N  target time of each timed loop in the Linux guest
@@ -21,18 +23,24 @@
 #   --out DIR   where the results go (default: bench/results)
 #
 # Needs what scripts/setup.sh and scripts/setup-bench.sh install; a system
-# whose tools are missing gets a column of "n/a" that says why.  The raw
+# whose tools are missing gets a column of "n/a" that says why.  What the
+# host can run is asked of `btvm probe` (i386 programs for the native
+# columns, compatibility mode and FSGSBASE for the direct columns), which
+# honours BTVM_HOST_MASK: `BTVM_HOST_MASK=all bench/run.sh` imitates a
+# host without compatibility mode, i386 system calls, FSGSBASE, CPUID
+# faulting or KVM (host B of shared/HOSTS.md), and the results file is
+# named -hostB-mask (-mask-A+B for another mask).  The raw
 # output of every run is kept in DIR/bench-runs/<stamp>/.  The Linux guest
 # (guests/debian/make-guest.sh, cached in DIR/bench/linux-guest) needs
 # Debian's package registry the first time.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCHES=(syscall sysenter in cr3 ptemod pgfault divzero callret compute usercompute clisti pushfpopf irq ctxsw)
-ALL_SYSTEMS=(native btvm-bt btvm-bt-direct btvm-kvm qemu-kvm qemu-tcg bochs)
+BENCHES=(syscall sysenter userexit in cr3 ptemod pgfault divzero callret compute usercompute clisti pushfpopf irq ctxsw)
+ALL_SYSTEMS=(native btvm-bt btvm-bt-direct btvm-bt-direct-noFSGSBASE btvm-kvm qemu-kvm qemu-tcg bochs)
 # What each benchmark asks of the host's KVM beyond flat 32-bit protected
 # mode (the `btvm probe --accel kvm --needs` vocabulary; see nano.c).
-declare -A NEEDS=([syscall]="iret,paging" [sysenter]="iret,paging" [in]=none [cr3]=paging [ptemod]=paging
+declare -A NEEDS=([syscall]="iret,paging" [sysenter]="iret,paging" [userexit]="iret,paging" [in]=none [cr3]=paging [ptemod]=paging
 	[pgfault]="iret,paging" [divzero]=iret [callret]=none [compute]=none [usercompute]="iret,paging"
 	[clisti]=none [pushfpopf]=none [irq]=iret [ctxsw]=paging)
 NATIVE_OK=" syscall sysenter callret compute usercompute pushfpopf "
@@ -103,7 +111,19 @@ fi
 host=$(hostname -s 2>/dev/null || hostname)
 day=$(date +%Y-%m-%d)
 stamp=$(date +%Y%m%d-%H%M%S)
-name="$day-$host$([ $quick = 1 ] && echo -quick)"
+# BTVM_HOST_MASK (btvm and its probe behave as if the host lacked these)
+# is in the name: -hostB-mask for host B's set (shared/HOSTS.md), else
+# -mask-A+B.
+HOST_MASK=${BTVM_HOST_MASK:-}
+mask_tag=""
+if [ -n "$HOST_MASK" ]; then
+	m=$(tr ', ' '\n\n' <<<"$HOST_MASK" | sed '/^$/d' | sort -u | paste -sd+)
+	case "$m" in
+	all | compat-mode+cpuid-faulting+fsgsbase+i386-syscall+kvm+sysenter) mask_tag=-hostB-mask ;;
+	*) mask_tag="-mask-$m" ;;
+	esac
+fi
+name="$day-$host$([ $quick = 1 ] && echo -quick)$mask_tag"
 # Never overwrite an earlier run's results: the second run of a day is -2.
 if [ -e "$(realpath -m "$out")/$name.md" ]; then
 	i=2
@@ -118,7 +138,7 @@ t_start=$(date +%s)
 # ---------------------------------------------------------------- build
 # btvm from the main project; the benchmark binaries from the main project
 # when it has add_subdirectory(bench), else from bench/ on its own.
-BTVM="" NANO="" NATIVE="" MACRO=""
+BTVM="" NANO="" NATIVE="" MACRO="" MACRO64=""
 btvm_why=""
 log "building in $build"
 if cmake -S "$ROOT" -B "$build" >"$rundir/cmake-configure.log" 2>&1; then
@@ -132,7 +152,7 @@ else
 fi
 if [ -d "$build/bench/CMakeFiles" ]; then
 	benchbuild="$build/bench"
-	cmake --build "$build" --target bench-nano bench-native bench-macro >"$rundir/cmake-bench.log" 2>&1
+	cmake --build "$build" --target bench-nano bench-native bench-macro bench-macro-x86_64 >"$rundir/cmake-bench.log" 2>&1
 else
 	benchbuild="$build/bench-standalone"
 	{ cmake -S "$ROOT/bench" -B "$benchbuild" && cmake --build "$benchbuild"; } >"$rundir/cmake-bench.log" 2>&1
@@ -140,11 +160,43 @@ fi
 [ -f "$benchbuild/nano.elf" ] && NANO="$benchbuild/nano.elf"
 [ -x "$benchbuild/native-i386" ] && NATIVE="$benchbuild/native-i386"
 [ -x "$benchbuild/macro-i386" ] && MACRO="$benchbuild/macro-i386"
+[ -x "$benchbuild/macro-x86_64" ] && MACRO64="$benchbuild/macro-x86_64"
 if [ -z "$NANO" ] && [ ${#benches[@]} -gt 0 ]; then
 	log "the benchmark kernel did not build; see $rundir/cmake-bench.log"
 	tail -20 "$rundir/cmake-bench.log" >&2
 	exit 1
 fi
+
+# ---------------------------------------------------------------- what this host runs
+# `btvm probe` (honouring BTVM_HOST_MASK): can host processes run i386
+# code (the native programs are i386), compatibility-mode code (direct
+# execution), and FSGSBASE (else direct execution sets the FS base with
+# arch_prctl at each world switch)?  Status 0: yes; 4: no, and the line
+# says why; anything else: unknown (an older btvm), then the programs are
+# simply tried.
+HOST_PROBE="$rundir/host-probe.txt"
+i386_rc="" i386_line="" compat_rc="" compat_line="" fsgs_rc="" fsgs_line=""
+if [ -n "$BTVM" ]; then
+	"$BTVM" probe >"$HOST_PROBE" 2>&1 || echo "(btvm probe: status $?)" >>"$HOST_PROBE"
+	i386_line=$("$BTVM" probe --needs compat-mode,i386-syscall 2>&1); i386_rc=$?
+	compat_line=$("$BTVM" probe --needs compat-mode 2>&1); compat_rc=$?
+	fsgs_line=$("$BTVM" probe --needs fsgsbase 2>&1); fsgs_rc=$?
+	i386_line=$(head -1 <<<"$i386_line") compat_line=$(head -1 <<<"$compat_line") fsgs_line=$(head -1 <<<"$fsgs_line")
+else
+	echo "btvm did not build: no probe" >"$HOST_PROBE"
+fi
+if [ "$i386_rc" != 0 ] && [ "$i386_rc" != 4 ] && [ -n "$NATIVE" ]; then
+	# no answer from the probe: does the kernel start an i386 program?
+	err=$("$NATIVE" ms=1 callret 2>&1 >/dev/null </dev/null); rc=$?
+	case $rc in
+	0) i386_rc=0 i386_line="native-i386 runs here (no btvm probe)" ;;
+	126) i386_rc=4 i386_line="the kernel does not start an i386 program: $(head -1 <<<"$err")" ;;
+	esac
+fi
+[ "$i386_rc" = 4 ] && log "this host runs no i386 code ($i386_line): native nanobenchmarks n/a, native macro benchmarks from the x86-64 build"
+[ "$compat_rc" = 4 ] && log "no compatibility mode ($compat_line): the direct-execution columns are n/a"
+# The noFSGSBASE column: the same btvm with fsgsbase added to the mask.
+NOFSGS_MASK="${HOST_MASK:+$HOST_MASK,}fsgsbase"
 
 # ---------------------------------------------------------------- what can run where
 # na.tsv: system, benchmark, short reason (in the cell), footnote text.
@@ -160,8 +212,40 @@ meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
 btvm_opts() {
 	case "$1" in
 	btvm-bt) echo "--user-exec bt" ;;
-	btvm-bt-direct) echo "--user-exec direct" ;;
+	btvm-bt-direct | btvm-bt-direct-noFSGSBASE) echo "--user-exec direct" ;;
 	esac
+}
+# btvm's --accel for a btvm-* column.
+btvm_accel() {
+	case "$1" in
+	btvm-kvm) echo kvm ;;
+	*) echo bt ;;
+	esac
+}
+# Runs btvm as column $1 runs it: with fsgsbase added to BTVM_HOST_MASK
+# for btvm-bt-direct-noFSGSBASE, in this environment otherwise.
+btvm_as() {
+	local sys=$1
+	shift
+	if [ "$sys" = btvm-bt-direct-noFSGSBASE ]; then
+		BTVM_HOST_MASK=$NOFSGS_MASK "$@"
+	else
+		"$@"
+	fi
+}
+# Why a direct-execution column cannot run on this host (empty: it can).
+# Sets direct_short and direct_note.
+direct_na() {
+	local sys=$1
+	direct_short="" direct_note=""
+	[[ "$sys" == btvm-bt-direct* ]] || return 0
+	if [ "$compat_rc" = 4 ]; then
+		direct_short="no compatibility mode on this host"
+		direct_note="$sys: direct execution runs guest ring 3 in a compatibility-mode segment of the host LDT, which this host cannot run, so btvm translates guest user code (the btvm-bt column). \`btvm probe --needs compat-mode\`: $compat_line"
+	elif [ "$sys" = btvm-bt-direct-noFSGSBASE ] && [ "$fsgs_rc" = 4 ]; then
+		direct_short="no FSGSBASE here anyway"
+		direct_note="$sys: this host has no FSGSBASE in user space already, so btvm-bt-direct runs without it (FS base through arch_prctl at each world switch) and is this column. \`btvm probe --needs fsgsbase\`: $fsgs_line"
+	fi
 }
 
 kvm_line="" kvm_rc=""
@@ -212,15 +296,25 @@ for sys in "${sys_list[@]}"; do
 		if [ -z "$NATIVE" ]; then
 			na_all native "not built" "native: bench/native did not build (gcc -m32 -static; gcc-multilib): see $rundir/cmake-bench.log"
 			list=""
+		elif [ "$i386_rc" = 4 ]; then
+			# native-i386 cannot start (Exec format error on host B):
+			# these have no native figure here.
+			for b in $list; do
+				na native "$b" "no i386 on this host" "native: this host runs no i386 code, so the i386 program of the native column (native-i386) cannot start. \`btvm probe --needs compat-mode,i386-syscall\`: $i386_line"
+			done
+			list=""
 		fi
 		RUNLIST[native]=$list ;;
-	btvm-bt | btvm-bt-direct)
+	btvm-bt | btvm-bt-direct | btvm-bt-direct-noFSGSBASE)
+		direct_na "$sys"
 		if [ -z "$BTVM" ]; then
 			na_all "$sys" "not built" "$sys: $btvm_why"; RUNLIST[$sys]=""
+		elif [ -n "$direct_short" ]; then
+			na_all "$sys" "$direct_short" "$direct_note"; RUNLIST[$sys]=""
 		else
 			# shellcheck disable=SC2046 # the options are words
-			err=$("$BTVM" run --accel bt $(btvm_opts "$sys") --serial none --timeout 10 --append "ms=1 callret" "$NANO" 2>&1 >/dev/null </dev/null); rc=$?
-			if [ $rc = 2 ] || { [ "$sys" = btvm-bt-direct ] && [ $rc != 1 ]; }; then
+			err=$(btvm_as "$sys" "$BTVM" run --accel bt $(btvm_opts "$sys") --serial none --timeout 10 --append "ms=1 callret" "$NANO" 2>&1 >/dev/null </dev/null); rc=$?
+			if [ $rc = 2 ] || { [ "$sys" != btvm-bt ] && [ $rc != 1 ]; }; then
 				# status 1: the guest's isa-debug-exit with 0 (a good run)
 				na_all "$sys" "cannot run" "$sys: \`btvm run --accel bt $(btvm_opts "$sys")\` says \"$(head -1 <<<"$err")\" (status $rc)"
 				RUNLIST[$sys]=""
@@ -342,10 +436,9 @@ boot() {
 	native)
 		# shellcheck disable=SC2086 # one argument per benchmark
 		timeout "$to" "$NATIVE" ms="$ms" $list >"$o" 2>"$e" </dev/null; boot_rc=$? ;;
-	btvm-bt | btvm-bt-direct | btvm-kvm)
-		local accel=${sys#btvm-}
+	btvm-*)
 		# shellcheck disable=SC2046 # the options are words
-		timeout $((to + 15)) "$BTVM" run --accel "${accel%-direct}" $(btvm_opts "$sys") --mem 128M --serial stdio \
+		btvm_as "$sys" timeout $((to + 15)) "$BTVM" run --accel "$(btvm_accel "$sys")" $(btvm_opts "$sys") --mem 128M --serial stdio \
 			--timeout "$to" --append "ms=$ms$list" "$NANO" >"$o" 2>"$e" </dev/null; boot_rc=$? ;;
 	qemu-kvm | qemu-tcg)
 		timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -kernel "$NANO" -append "ms=$ms$list" \
@@ -422,7 +515,13 @@ run_system() {
 # initrd with bench/macro/run-all.sh as its workload and macro-i386 as
 # /bin/macro, built (and cached: make-guest.sh leaves an up-to-date OUTDIR
 # alone) in the build directory.  It runs under each system that can boot
-# Linux; native runs the same run-all.sh and program on the host.
+# Linux; native runs the same run-all.sh and program on the host -- or,
+# where the host runs no i386 code (the probe above), the same sources
+# built for x86-64 (macro-x86_64), labelled so in the table.
+HOSTMACRO=$MACRO native_build=i386
+if [ "$i386_rc" = 4 ]; then
+	HOSTMACRO=$MACRO64 native_build=x86-64
+fi
 LGUEST="$benchbuild/linux-guest"
 LSAMPLES="$rundir/linux-samples.tsv" LRUNS="$rundir/linux-runs.tsv"
 : >"$LSAMPLES"; : >"$LRUNS"
@@ -455,8 +554,8 @@ for b in "${macros[@]}"; do [ "$b" = linux-boot ] || guest_list+=" ${b#linux-}";
 # a loaded host, which leaves that boot on the PIT clocksource (every
 # clock_gettime a system call) while the next one has the TSC.
 tsc_khz=""
-if [ -n "$MACRO" ] && [ ${#macros[@]} -gt 0 ]; then
-	tsc_khz=$("$MACRO" tsc-khz 2>/dev/null)
+if [ -n "$HOSTMACRO" ] && [ ${#macros[@]} -gt 0 ]; then
+	tsc_khz=$("$HOSTMACRO" tsc-khz 2>/dev/null)
 	[[ "$tsc_khz" =~ ^[1-9][0-9]*$ ]] || { log "cannot measure the host's TSC rate; the guest calibrates its own"; tsc_khz=""; }
 fi
 meta tsc_khz "${tsc_khz:-not measured}"
@@ -475,14 +574,21 @@ for sys in "${sys_list[@]}"; do
 	native)
 		[[ " ${macros[*]} " == *" linux-boot "* ]] &&
 			na native linux-boot "no boot" "native: the programs run as host processes; nothing boots"
-		if [ -z "$MACRO" ]; then
-			lna_all native "not built" "native: $guest_why"
+		if [ -z "$HOSTMACRO" ]; then
+			if [ "$native_build" = x86-64 ]; then
+				lna_all native "not built" "native: this host runs no i386 code and bench/macro's x86-64 build (macro-x86_64) did not build: see $rundir/cmake-bench.log"
+			else
+				lna_all native "not built" "native: $guest_why"
+			fi
 		else
 			LRUNLIST[native]=$guest_list
 		fi ;;
-	btvm-bt | btvm-bt-direct | qemu-tcg)
+	btvm-bt | btvm-bt-direct | btvm-bt-direct-noFSGSBASE | qemu-tcg)
 		case "$sys" in
-		btvm-bt*) [ -n "$BTVM" ] || { lna_all "$sys" "not built" "$sys: $btvm_why"; continue; } ;;
+		btvm-bt*)
+			[ -n "$BTVM" ] || { lna_all "$sys" "not built" "$sys: $btvm_why"; continue; }
+			direct_na "$sys"
+			[ -z "$direct_short" ] || { lna_all "$sys" "$direct_short" "$direct_note"; continue; } ;;
 		qemu-tcg) command -v qemu-system-i386 >/dev/null ||
 			{ lna_all qemu-tcg "no QEMU" "qemu-tcg: qemu-system-i386 is not installed (scripts/setup.sh)"; continue; } ;;
 		esac
@@ -519,7 +625,7 @@ linux_boot() {
 	list=${list# }
 	init_s=""
 	if [ "$sys" = native ]; then
-		MACRO_BIN="$MACRO" BENCH_MS="$linux_ms" BENCH_LIST="${list// /,}" BENCH_TMP="$native_tmp" \
+		MACRO_BIN="$HOSTMACRO" BENCH_MS="$linux_ms" BENCH_LIST="${list// /,}" BENCH_TMP="$native_tmp" \
 			timeout "$to" sh "$ROOT/bench/macro/run-all.sh" >"$o" 2>"$e" </dev/null
 		boot_rc=$?
 		return
@@ -529,17 +635,18 @@ linux_boot() {
 	cmdline="$(cat "$LGUEST/cmdline")${tsc_khz:+ tsc_early_khz=$tsc_khz} bench_ms=$linux_ms bench_list=${csv:-none}"
 	local cmd
 	case "$sys" in
-	btvm-bt | btvm-bt-direct | btvm-kvm)
-		local accel=${sys#btvm-}
+	btvm-*)
 		# shellcheck disable=SC2046 # the options are words
-		cmd=(timeout $((to + 15)) "$BTVM" run --accel "${accel%-direct}" $(btvm_opts "$sys") --mem 256M --initrd "$LGUEST/initrd.gz"
-			--append "$cmdline" --serial stdio --timeout "$to" "$LGUEST/vmlinuz") ;;
+		cmd=(timeout $((to + 15)) "$BTVM" run --accel "$(btvm_accel "$sys")" $(btvm_opts "$sys") --mem 256M --initrd "$LGUEST/initrd.gz"
+			--append "$cmdline" --serial stdio --timeout "$to" "$LGUEST/vmlinuz")
+		[ "$sys" = btvm-bt-direct-noFSGSBASE ] && cmd=(env "BTVM_HOST_MASK=$NOFSGS_MASK" "${cmd[@]}") ;;
 	qemu-tcg | qemu-kvm)
-		# tests/linux/run-linux.sh's command line: no PCI, ACPI or IOAPIC,
-		# and a pentium3 trimmed towards btvm's CPUID model.
-		cmd=(timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -M isapc
-			-cpu pentium3,-apic,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush,-pae -m 256
-			-kernel "$LGUEST/vmlinuz" -initrd "$LGUEST/initrd.gz" -append "$cmdline"
+		# tests/linux/run-linux.sh's command line: a PC without HPET, a
+		# pentium3 trimmed towards btvm's CPUID model, and tsc=reliable
+		# (QEMU's TCG CPU has no invariant TSC or IA32_TSC_ADJUST).
+		cmd=(timeout "$to" qemu-system-i386 -accel "${sys#qemu-}" -M pc,hpet=off
+			-cpu pentium3,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush,-pae -m 256
+			-kernel "$LGUEST/vmlinuz" -initrd "$LGUEST/initrd.gz" -append "$cmdline tsc=reliable"
 			-display none -serial stdio -nodefaults -no-reboot) ;;
 	esac
 	: >"$o.raw"
@@ -648,6 +755,16 @@ meta cpu "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 meta cores "$(nproc)"
 meta hypervisor "$(grep -qw hypervisor /proc/cpuinfo && echo 'yes (this host is itself a virtual machine: the CPU flags include "hypervisor")' || echo no)"
 meta kernel "$(uname -r)"
+meta host_mask "$HOST_MASK"
+meta host_probe_file "$HOST_PROBE"
+meta i386_probe "${i386_line:-not asked} $([ -n "$i386_rc" ] && echo "(status $i386_rc)")"
+meta compat_probe "${compat_line:-not asked} $([ -n "$compat_rc" ] && echo "(status $compat_rc)")"
+meta fsgs_probe "${fsgs_line:-not asked} $([ -n "$fsgs_rc" ] && echo "(status $fsgs_rc)")"
+meta compat_rc "$compat_rc"
+meta fsgs_rc "$fsgs_rc"
+meta i386_rc "$i386_rc"
+meta native_macro_build "$native_build"
+meta nofsgs_mask "$NOFSGS_MASK"
 meta kvm_probe "${kvm_line:-btvm not built} $([ -n "$kvm_rc" ] && echo "(status $kvm_rc)")"
 pvm="no (/sys/module/kvm_pvm absent)"
 [ -d /sys/module/kvm_pvm ] && pvm="yes: /sys/module/kvm_pvm is loaded (PVM, a software nested hypervisor: /dev/kvm here is PVM, not VT-x/SVM)"

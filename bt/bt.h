@@ -202,7 +202,7 @@ void bt_unsupported(struct bt *bt, const char *fmt, ...) __attribute__((format(p
 
 /* direct.c: guest CPL-3 code on the CPU, in a compatibility-mode segment
  * of the host LDT (--user-exec direct; docs/design.md "Direct execution").
- * The U-view for it is the host's low 4 GiB: guest linear v at host v. */
+ * Its view, the direct view, is the host's low 4 GiB: guest linear v at host v. */
 int bt_direct_init(struct bt *bt, char *err, size_t errlen);  /* from bt_create */
 void bt_direct_destroy(struct bt *bt);
 /* From the dispatcher at CPL 3: runs guest code directly until a signal

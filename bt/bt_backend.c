@@ -645,6 +645,16 @@ static void bt_destroy(struct vm *vm)
 	vm->backend_state = NULL;
 }
 
+/* DMA into guest RAM (fw_cfg): as a write from C, page by page. */
+static void bt_phys_written(struct vm *vm, uint64_t pa, uint64_t len)
+{
+	struct bt *bt = bt_state(vm);
+	if (!bt || !len)
+		return;
+	for (uint64_t p = pa & ~0xfffull; p < pa + len && p < vm->mem.phys.size; p += 4096)
+		bt_code_written(bt, (uint32_t)p);
+}
+
 const struct cpu_backend bt_backend = {
 	.name = "bt",
 	.create = bt_create,
@@ -656,4 +666,5 @@ const struct cpu_backend bt_backend = {
 	.print_stats = bt_print_stats,
 	.destroy = bt_destroy,
 	.sandbox_spec = bt_sandbox_spec,
+	.phys_written = bt_phys_written,
 };

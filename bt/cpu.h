@@ -2,7 +2,7 @@
  * registers in host registers while it runs (EAX..EDI in the same host
  * registers, ESP in R12D, R15 = this struct) and stores them here at every
  * exit; bt/runtime.S reaches the fields by the offsets below, which
- * static assertions in bt/cpu.c check against the C layout. */
+ * static assertions in bt/bt_backend.c check against the C layout. */
 #ifndef BTVM_BT_CPU_H
 #define BTVM_BT_CPU_H
 
@@ -103,7 +103,8 @@ struct bt_cpu {
 	uint32_t dr[8];
 	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
 	uint64_t msr_pat, msr_misc_enable;
-	uint64_t tsc_offset;
+	uint64_t tsc_offset;     /* guest TSC = host TSC + tsc_offset */
+	uint64_t msr_tsc_adjust; /* IA32_TSC_ADJUST (MSR 3BH) */
 	int cpl;
 	bool irq_shadow;        /* after STI / MOV SS: one instruction first */
 	bool halted;

@@ -472,50 +472,26 @@ static int do_string(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 #undef DWRITE
 }
 
-/* The CPU bt shows the guest: a documented i686 model (docs/design.md). */
-static void do_cpuid(struct bt_cpu *c, bool apic)
+/* The CPU bt shows the guest (monitor/cpu_model.c, the KVM backend's too). */
+static void do_cpuid(struct bt *bt)
 {
-	uint32_t leaf = c->regs[R_EAX], a = 0, b = 0, cx = 0, d = 0;
-	switch (leaf) {
-	case 0:
-		a = 7;  /* leaves 2-6 read as zeros (no cache/power descriptors) */
-		memcpy(&b, "Genu", 4); memcpy(&d, "ineI", 4); memcpy(&cx, "ntel", 4);
-		break;
-	case 7:
-		/* structured features: none, but IA32_ARCH_CAPABILITIES exists
-		 * (EDX bit 29) so the guest can read that this CPU is not open
-		 * to Meltdown and friends (do_msr, 0x10A) */
-		if (c->regs[R_ECX] == 0)
-			d = 1u << 29;
-		break;
-	case 1:
-		a = 0x000006f1;                   /* family 6, model 15, stepping 1 */
-		b = 8u << 8;                      /* CLFLUSH line 8 qwords */
-		cx = 0;
-		d = 1u << 0  /* FPU */ | 1u << 3 /* PSE */ | 1u << 4 /* TSC */ | 1u << 5 /* MSR */ |
-		    1u << 6  /* PAE */ | 1u << 8  /* CX8 */ | 1u << 11 /* SEP */ | 1u << 12 /* MTRR */ | 1u << 13 /* PGE */ |
-		    1u << 15 /* CMOV */ | 1u << 16 /* PAT */ | 1u << 19 /* CLFSH */ | 1u << 23 /* MMX */ |
-		    1u << 24 /* FXSR */ | 1u << 25 /* SSE */ | 1u << 26 /* SSE2 */;
-		if (apic)
-			d |= 1u << 9; /* APIC: on-chip local APIC (not with --no-apic) */
-		break;
-	case 0x80000000:
-		a = 0x80000004;
-		break;
-	case 0x80000002: case 0x80000003: case 0x80000004: {
-		static const char brand[48] = "btvm binary-translated i686";
-		uint32_t w[4];
-		memcpy(w, brand + 16 * (leaf - 0x80000002), 16);
-		a = w[0]; b = w[1]; cx = w[2]; d = w[3];
-		break;
-	}
-	default:
-		break;
-	}
-	c->regs[R_EAX] = a;
-	c->regs[R_EBX] = b;
-	c->regs[R_ECX] = cx;
-	c->regs[R_EDX] = d;
+	struct bt_cpu *c = &bt->cpu;
+	struct cpuid_regs r;
+	cpu_model_cpuid(&bt->vm->cpu_model, c->regs[R_EAX], c->regs[R_ECX], &r);
+	c->regs[R_EAX] = r.eax;
+	c->regs[R_EBX] = r.ebx;
+	c->regs[R_ECX] = r.ecx;
+	c->regs[R_EDX] = r.edx;
+}
+
+/* The guest TSC is the host's plus tsc_offset.  Direct execution runs
+ * RDTSC natively only while the offset is 0 (dv_refused_classes): when
+ * that changes, pages it made executable are judged again. */
+static void set_tsc_offset(struct bt *bt, uint64_t off)
+{
+	if ((off == 0) != (bt->cpu.tsc_offset == 0))
+		bt_direct_reset(bt, false);
+	bt->cpu.tsc_offset = off;
 }
 
 static int do_msr(struct bt *bt, bool write, uint32_t eip)
@@ -526,11 +502,24 @@ static int do_msr(struct bt *bt, bool write, uint32_t eip)
 	uint64_t *p = NULL;
 	static uint64_t mtrr[32], mtrr_fixed[11], mtrr_def;
 	switch (idx) {
-	case 0x10: /* TSC */
-		if (write)
-			c->tsc_offset = v - __rdtsc();
-		else
+	case 0x10: /* IA32_TIME_STAMP_COUNTER */
+		if (write) {
+			/* A write moves IA32_TSC_ADJUST by as much as the TSC
+			 * (SDM Vol. 3B 17.17.3). */
+			uint64_t off = v - __rdtsc();
+			c->msr_tsc_adjust += off - c->tsc_offset;
+			set_tsc_offset(bt, off);
+		} else {
 			v = __rdtsc() + c->tsc_offset;
+		}
+		goto done;
+	case 0x3b: /* IA32_TSC_ADJUST (CPUID.7.0:EBX[1]): adding X to it adds X to the TSC */
+		if (write) {
+			set_tsc_offset(bt, c->tsc_offset + (v - c->msr_tsc_adjust));
+			c->msr_tsc_adjust = v;
+		} else {
+			v = c->msr_tsc_adjust;
+		}
 		goto done;
 	case 0x1b: /* IA32_APIC_BASE: the platform's local APIC (#GP without one) */
 		if (write ? vm_apic_base_write(bt->vm, v) : vm_apic_base_read(bt->vm, &v))
@@ -655,6 +644,10 @@ static int do_mov_cr(struct bt *bt, const struct insn *in, uint32_t eip, uint32_
 			return raise_at(bt, eip, 13, true, 0);
 		uint32_t old = c->cr4;
 		c->cr4 = v;
+		/* TSD decides whether RDTSC may run directly (as the TSC
+		 * offset does, set_tsc_offset). */
+		if ((old ^ v) & 4u /* CR4.TSD */)
+			bt_direct_reset(bt, false);
 		/* PSE, PAE or PGE changing under paging: another walk (SDM Vol.
 		 * 3A 4.10.4.1: such writes invalidate all TLB entries). */
 		if (((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) && (c->cr0 & CR0_PG)) {
@@ -1207,7 +1200,7 @@ static int emulate(struct bt *bt, const struct insn *inp, uint32_t eip)
 			return do_string(bt, &in, eip, next);
 		break;
 	case ZYDIS_MNEMONIC_CPUID:
-		do_cpuid(c, bt->vm->has_apic);
+		do_cpuid(bt);
 		return CONT;
 	case ZYDIS_MNEMONIC_RDTSC: {
 		uint64_t t = __rdtsc() + c->tsc_offset;

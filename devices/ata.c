@@ -1,10 +1,12 @@
-/* ATA channel with one PIO disk: the register file, device selection,
- * Device Control (SRST, nIEN, HOB), the data port and the interrupt line.
+/* ATA channel with two device positions: the register file, device
+ * selection, Device Control (SRST, nIEN, HOB), the data port and the
+ * interrupt line.
  * The references are ATA/ATAPI-6 (T13 project 1410D): clause 7 for the
  * registers, clause 8 for the commands (ata_cmd.c), clause 9 for the
  * protocols; where a driver depends on a detail the spec leaves open,
  * QEMU's hw/ide/core.c behaviour is what stock drivers (Linux ata_piix)
  * are known to work with, and the comment says so. */
+#include <stdio.h>
 #include <string.h>
 #include "devices/ata_internal.h"
 
@@ -28,16 +30,19 @@ void ata_update_irq(struct ata_channel *c)
 
 /* ------------------------------------------------------------------ resets */
 
-static void drive_soft_reset(struct ata_drive *d, unsigned unit)
+static void drive_soft_reset(struct ata_channel *c, struct ata_drive *d)
 {
 	ata_stop_transfer(d);
 	d->feature = d->hob_feature = 0;
 	d->hob_nsector = d->hob_lba_lo = d->hob_lba_mid = d->hob_lba_hi = 0;
-	d->device = ATA_DEV_OBS | (unit ? ATA_DEV_DEV : 0);
+	d->device = ATA_DEV_OBS | (d->unit ? ATA_DEV_DEV : 0);
 	ata_set_signature(d);
 	d->error = 0x01;    /* diagnostic code: passed */
-	d->status = d->img ? ATA_SR_DRDY | ATA_SR_DSC : 0;
+	d->status = ata_reset_status(c, d);
 	d->intrq = false;
+	/* A packet device forgets its sense data; the medium, the tray and
+	 * its lock stay as they are (only RESET- touches those). */
+	d->atapi.sense_key = d->atapi.asc = d->atapi.ascq = 0;
 }
 
 void ata_reset(struct ata_channel *c)
@@ -49,21 +54,35 @@ void ata_reset(struct ata_channel *c)
 		/* Multiple mode on with the largest block, as a BIOS leaves
 		 * it (and QEMU's default): drivers that take word 59 as they
 		 * find it (Linux) then get one interrupt per 16 sectors. */
-		d->mult = ATA_MAX_MULT;
+		d->mult = d->kind == ATA_DISK ? ATA_MAX_MULT : 0;
 		d->look_ahead = true;
-		if (d->img)
+		if (d->kind == ATA_DISK)
 			d->img->write_cache = true;
 		ata_default_geometry(d);
-		drive_soft_reset(d, i);
+		atapi_power_on(d);
+		drive_soft_reset(c, d);
 	}
 	ata_update_irq(c);
 }
 
-void ata_init(struct ata_channel *c, struct irq_line irq, struct disk_image *master)
+void ata_init(struct ata_channel *c, struct irq_line irq, unsigned index)
 {
 	memset(c, 0, sizeof(*c));
 	c->irq = irq;
-	c->drive[0].img = master;
+	for (unsigned i = 0; i < 2; i++) {
+		c->drive[i].unit = i;
+		snprintf(c->drive[i].serial, sizeof(c->drive[i].serial), "BTVM%05u", 2 * index + i + 1);
+	}
+	ata_reset(c);
+}
+
+void ata_attach(struct ata_channel *c, unsigned unit, enum ata_kind kind, struct disk_image *img)
+{
+	struct ata_drive *d = &c->drive[unit & 1];
+	if (kind == ATA_DISK && !img)
+		kind = ATA_ABSENT;      /* a disk is its image */
+	d->kind = kind;
+	d->img = kind == ATA_ABSENT ? NULL : img;
 	ata_reset(c);
 }
 
@@ -80,12 +99,12 @@ static void write_devctl(struct ata_channel *c, uint8_t v)
 		for (unsigned i = 0; i < 2; i++) {
 			struct ata_drive *d = &c->drive[i];
 			ata_stop_transfer(d);
-			d->status = d->img ? ATA_SR_BSY | ATA_SR_DSC : 0;
+			d->status = ata_answers(c, d) ? ATA_SR_BSY | (d->kind == ATA_CDROM ? 0 : ATA_SR_DSC) : 0;
 			d->intrq = false;
 		}
 	} else if (was && !now) {
 		for (unsigned i = 0; i < 2; i++)
-			drive_soft_reset(&c->drive[i], i);
+			drive_soft_reset(c, &c->drive[i]);
 		c->sel = 0;
 	}
 	ata_update_irq(c);
@@ -93,16 +112,21 @@ static void write_devctl(struct ata_channel *c, uint8_t v)
 
 /* ------------------------------------------------------------------ port access */
 
+static bool channel_empty(const struct ata_channel *c)
+{
+	return c->drive[0].kind == ATA_ABSENT && c->drive[1].kind == ATA_ABSENT;
+}
+
 static uint8_t read_reg(struct ata_channel *c, unsigned reg)
 {
 	struct ata_drive *d = &c->drive[c->sel];
 	bool hob = c->devctl & ATA_DC_HOB;
-	bool any = c->drive[0].img || c->drive[1].img;
-	if (!any)
+	if (channel_empty(c))
 		return 0;   /* an empty channel reads 0 (QEMU) */
+	bool answers = ata_answers(c, d);
 	switch (reg) {
 	case REG_FEATURE_ERROR:
-		return d->img ? d->error : 0;
+		return answers ? d->error : 0;
 	case REG_NSECTOR:
 		return hob ? d->hob_nsector : d->nsector;
 	case REG_LBA_LO:
@@ -117,7 +141,7 @@ static uint8_t read_reg(struct ata_channel *c, unsigned reg)
 		/* Reading Status acknowledges the interrupt. */
 		d->intrq = false;
 		ata_update_irq(c);
-		return d->img ? d->status : 0;
+		return answers ? d->status : 0;
 	}
 	return 0xFF;
 }
@@ -160,7 +184,7 @@ static void write_reg(struct ata_channel *c, unsigned reg, uint8_t v)
 static void data_access(struct ata_channel *c, uint8_t *data, unsigned len, bool is_write)
 {
 	struct ata_drive *d = &c->drive[c->sel];
-	bool ok = d->img && (d->status & ATA_SR_DRQ) && len >= 2 &&
+	bool ok = d->kind != ATA_ABSENT && (d->status & ATA_SR_DRQ) && len >= 2 &&
 		  d->xfer == (is_write ? ATA_XFER_OUT : ATA_XFER_IN);
 	if (!ok) {
 		if (!is_write)
@@ -177,10 +201,16 @@ static void data_access(struct ata_channel *c, uint8_t *data, unsigned len, bool
 	d->pos += n;
 	if (d->pos < d->len)
 		return;
-	if (is_write)
+	if (d->kind == ATA_CDROM) {
+		if (is_write)
+			atapi_pio_out_done(c, d);
+		else
+			atapi_pio_in_done(c, d);
+	} else if (is_write) {
 		ata_pio_out_done(c, d);
-	else
+	} else {
 		ata_pio_in_done(c, d);
+	}
 }
 
 static void cmd_block_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
@@ -215,7 +245,7 @@ static void ctl_block_io(void *opaque, uint64_t offset, uint8_t *data, unsigned 
 	}
 	/* Alternate Status: the status without acknowledging the interrupt. */
 	const struct ata_drive *d = &c->drive[c->sel];
-	data[0] = d->img ? d->status : 0;
+	data[0] = !channel_empty(c) && ata_answers(c, d) ? d->status : 0;
 	for (unsigned i = 1; i < len; i++)
 		data[i] = 0xFF;
 }

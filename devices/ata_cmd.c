@@ -1,21 +1,21 @@
-/* ATA command execution: address decoding, the PIO data-in, data-out and
- * non-data protocols (ATA/ATAPI-6 clause 9), and the commands of clause 8
- * this disk implements.  Everything completes synchronously. */
+/* ATA command execution for a disk: address decoding, the PIO data-in,
+ * data-out and non-data protocols (ATA/ATAPI-6 clause 9), and the commands
+ * of clause 8 this disk implements; signatures and EXECUTE DEVICE
+ * DIAGNOSTIC for every kind of device.  A packet device's commands are
+ * atapi.c's.  Everything completes synchronously. */
 #include <errno.h>
 #include <string.h>
 #include "devices/ata_internal.h"
 
 /* Command opcodes (clause 8 and Annex B) */
-/* Command opcodes (clause 8 and Annex B) */
 enum {
 	CMD_NOP = 0x00, CMD_RECALIBRATE = 0x10, CMD_READ = 0x20, CMD_READ_NR = 0x21,
 	CMD_READ_EXT = 0x24, CMD_READ_MULT_EXT = 0x29, CMD_WRITE = 0x30, CMD_WRITE_NR = 0x31,
 	CMD_WRITE_EXT = 0x34, CMD_WRITE_MULT_EXT = 0x39, CMD_VERIFY = 0x40, CMD_VERIFY_NR = 0x41,
-	CMD_VERIFY_EXT = 0x42, CMD_SEEK = 0x70, CMD_DIAGNOSTIC = 0x90, CMD_INIT_PARAMS = 0x91,
+	CMD_VERIFY_EXT = 0x42, CMD_SEEK = 0x70, CMD_INIT_PARAMS = 0x91,
 	CMD_READ_MULT = 0xC4, CMD_WRITE_MULT = 0xC5, CMD_SET_MULT = 0xC6,
 	CMD_STANDBY_IMM = 0xE0, CMD_IDLE_IMM = 0xE1, CMD_STANDBY = 0xE2, CMD_IDLE = 0xE3,
-	CMD_CHECK_POWER = 0xE5, CMD_FLUSH = 0xE7, CMD_FLUSH_EXT = 0xEA, CMD_IDENTIFY = 0xEC,
-	CMD_SET_FEATURES = 0xEF,
+	CMD_CHECK_POWER = 0xE5, CMD_FLUSH = 0xE7, CMD_FLUSH_EXT = 0xEA, CMD_SET_FEATURES = 0xEF,
 	/* ATA-3 era power-management opcodes, still accepted by disks */
 	CMD_STANDBY_IMM_OLD = 0x94, CMD_IDLE_IMM_OLD = 0x95, CMD_STANDBY_OLD = 0x96,
 	CMD_IDLE_OLD = 0x97, CMD_CHECK_POWER_OLD = 0x98,
@@ -25,15 +25,26 @@ enum {
 
 void ata_set_signature(struct ata_drive *d)
 {
-	/* clause 9, signatures: an ATA device puts 01h/01h/00h/00h in sector
-	 * count, LBA low/mid/high after a reset or EXECUTE DEVICE DIAGNOSTIC.
-	 * An absent device 1 reads FFh/FFh in LBA mid/high (QEMU), so drivers
-	 * classify it as nothing. */
+	/* clause 9.12, signatures: after a reset or EXECUTE DEVICE
+	 * DIAGNOSTIC an ATA device puts 01h/01h/00h/00h in sector count, LBA
+	 * low/mid/high, a PACKET device 01h/01h/14h/EBh.  An absent device
+	 * reads FFh/FFh in LBA mid/high (QEMU), so drivers classify it as
+	 * nothing. */
 	d->nsector = 1;
 	d->lba_lo = 1;
-	d->lba_mid = d->img ? 0 : 0xFF;
-	d->lba_hi = d->img ? 0 : 0xFF;
+	d->lba_mid = d->kind == ATA_DISK ? 0 : d->kind == ATA_CDROM ? 0x14 : 0xFF;
+	d->lba_hi = d->kind == ATA_DISK ? 0 : d->kind == ATA_CDROM ? 0xEB : 0xFF;
 	d->device &= 0xF0;   /* head number 0 */
+}
+
+/* clause 9.12: a PACKET device leaves DRDY clear after a reset (it is
+ * set by the first command); an ATA device is ready.  An absent device 0
+ * answering for a device 1 shows DRDY|DSC, as QEMU's does. */
+uint8_t ata_reset_status(const struct ata_channel *c, const struct ata_drive *d)
+{
+	if (d->kind == ATA_CDROM || !ata_answers(c, d))
+		return 0;
+	return ATA_SR_DRDY | ATA_SR_DSC;
 }
 
 /* The command's starting sector from the registers, and the number of
@@ -125,14 +136,14 @@ void ata_stop_transfer(struct ata_drive *d)
 	d->status &= (uint8_t)~ATA_SR_DRQ;
 }
 
-static void finish_ok(struct ata_channel *c, struct ata_drive *d)
+void ata_finish_ok(struct ata_channel *c, struct ata_drive *d)
 {
 	ata_stop_transfer(d);
 	d->status = ATA_SR_DRDY | ATA_SR_DSC;
 	ata_raise_irq(c, d);
 }
 
-static void finish_error(struct ata_channel *c, struct ata_drive *d, uint8_t error)
+void ata_finish_error(struct ata_channel *c, struct ata_drive *d, uint8_t error)
 {
 	ata_stop_transfer(d);
 	d->status = ATA_SR_DRDY | ATA_SR_ERR;
@@ -145,7 +156,7 @@ static void finish_error(struct ata_channel *c, struct ata_drive *d, uint8_t err
 static void media_error(struct ata_channel *c, struct ata_drive *d, int rc)
 {
 	store_address(d, d->lba, d->lba48, d->chs);
-	finish_error(c, d, rc == -ERANGE ? ATA_ER_IDNF : ATA_ER_UNC);
+	ata_finish_error(c, d, rc == -ERANGE ? ATA_ER_IDNF : ATA_ER_UNC);
 }
 
 /* ------------------------------------------------------------------ PIO data-in / data-out */
@@ -213,7 +224,7 @@ void ata_pio_out_done(struct ata_channel *c, struct ata_drive *d)
 		ata_raise_irq(c, d);
 		return;
 	}
-	finish_ok(c, d);
+	ata_finish_ok(c, d);
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -222,15 +233,15 @@ static void start_rw(struct ata_channel *c, struct ata_drive *d, bool write, boo
 {
 	if (multiple && !d->mult) {
 		/* READ/WRITE MULTIPLE before SET MULTIPLE MODE: aborted */
-		finish_error(c, d, ATA_ER_ABRT);
+		ata_finish_error(c, d, ATA_ER_ABRT);
 		return;
 	}
 	if (write && d->img->read_only) {
-		/* The image is read-only (--disk-ro).  A fixed disk has no
+		/* The image is read-only (--disk-ro, readonly=on).  A fixed disk has no
 		 * write-protect status (WP belongs to the removable-media
 		 * feature set, where it shares bit 6 with UNC), so the
 		 * command is aborted. */
-		finish_error(c, d, ATA_ER_ABRT);
+		ata_finish_error(c, d, ATA_ER_ABRT);
 		return;
 	}
 	uint64_t lba;
@@ -238,7 +249,7 @@ static void start_rw(struct ata_channel *c, struct ata_drive *d, bool write, boo
 	d->lba48 = lba48;
 	d->chs = !lba48 && !(d->device & ATA_DEV_LBA);
 	if (!decode_range(d, lba48, &lba, &count)) {
-		finish_error(c, d, ATA_ER_IDNF);
+		ata_finish_error(c, d, ATA_ER_IDNF);
 		return;
 	}
 	d->lba = lba;
@@ -258,7 +269,7 @@ static void cmd_verify(struct ata_channel *c, struct ata_drive *d, bool lba48)
 	d->lba48 = lba48;
 	d->chs = !lba48 && !(d->device & ATA_DEV_LBA);
 	if (!decode_range(d, lba48, &lba, &count)) {
-		finish_error(c, d, ATA_ER_IDNF);
+		ata_finish_error(c, d, ATA_ER_IDNF);
 		return;
 	}
 	/* Nothing to verify on a file but that it can be read: read it. */
@@ -273,13 +284,13 @@ static void cmd_verify(struct ata_channel *c, struct ata_drive *d, bool lba48)
 		done += n;
 	}
 	store_count(d, 0);
-	finish_ok(c, d);
+	ata_finish_ok(c, d);
 }
 
 static void cmd_identify(struct ata_channel *c, struct ata_drive *d)
 {
 	uint16_t id[256];
-	ata_identify(d, id);
+	ata_identify(c, d, id);
 	for (unsigned i = 0; i < 256; i++) {
 		d->buf[2 * i] = (uint8_t)id[i];
 		d->buf[2 * i + 1] = (uint8_t)(id[i] >> 8);
@@ -296,11 +307,11 @@ static void cmd_set_multiple(struct ata_channel *c, struct ata_drive *d)
 {
 	unsigned n = d->nsector;
 	if (n > ATA_MAX_MULT || (n & (n - 1))) {
-		finish_error(c, d, ATA_ER_ABRT);
+		ata_finish_error(c, d, ATA_ER_ABRT);
 		return;
 	}
 	d->mult = n;
-	finish_ok(c, d);
+	ata_finish_ok(c, d);
 }
 
 /* INITIALIZE DEVICE PARAMETERS: the CHS translation to use, heads from the
@@ -309,20 +320,20 @@ static void cmd_init_params(struct ata_channel *c, struct ata_drive *d)
 {
 	unsigned spt = d->nsector, heads = (d->device & 0x0F) + 1u;
 	if (spt == 0) {
-		finish_error(c, d, ATA_ER_ABRT);
+		ata_finish_error(c, d, ATA_ER_ABRT);
 		return;
 	}
 	uint64_t cyls = d->img->sectors / ((uint64_t)heads * spt);
 	if (cyls > 65535)
 		cyls = 65535;
 	if (cyls == 0) {
-		finish_error(c, d, ATA_ER_ABRT);
+		ata_finish_error(c, d, ATA_ER_ABRT);
 		return;
 	}
 	d->heads = (uint16_t)heads;
 	d->spt = (uint16_t)spt;
 	d->cyls = (uint32_t)cyls;
-	finish_ok(c, d);
+	ata_finish_ok(c, d);
 }
 
 static void cmd_set_features(struct ata_channel *c, struct ata_drive *d)
@@ -332,49 +343,50 @@ static void cmd_set_features(struct ata_channel *c, struct ata_drive *d)
 		unsigned mode = d->nsector;
 		if (mode == 0x00 || mode == 0x01 ||            /* PIO default (IORDY on/off) */
 		    (mode >= 0x08 && mode <= 0x0C)) {          /* PIO flow control mode 0-4 */
-			finish_ok(c, d);
+			ata_finish_ok(c, d);
 			return;
 		}
 		break;  /* DMA modes: none supported */
 	}
 	case 0x02:      /* enable write cache */
 		d->img->write_cache = true;
-		finish_ok(c, d);
+		ata_finish_ok(c, d);
 		return;
 	case 0x82: {    /* disable write cache: what is cached is written first */
 		int rc = disk_image_flush(d->img);
 		d->img->write_cache = false;
 		if (rc)
-			finish_error(c, d, ATA_ER_ABRT);
+			ata_finish_error(c, d, ATA_ER_ABRT);
 		else
-			finish_ok(c, d);
+			ata_finish_ok(c, d);
 		return;
 	}
 	case 0xAA:      /* read look-ahead on / off: nothing to do for a file */
 	case 0x55:
 		d->look_ahead = d->feature == 0xAA;
-		finish_ok(c, d);
+		ata_finish_ok(c, d);
 		return;
 	case 0x66:      /* reverting to power-on defaults off / on */
 	case 0xCC:
-		finish_ok(c, d);
+		ata_finish_ok(c, d);
 		return;
 	}
-	finish_error(c, d, ATA_ER_ABRT);
+	ata_finish_error(c, d, ATA_ER_ABRT);
 }
 
 static void cmd_flush(struct ata_channel *c, struct ata_drive *d)
 {
 	if (disk_image_flush(d->img))
-		finish_error(c, d, ATA_ER_ABRT);
+		ata_finish_error(c, d, ATA_ER_ABRT);
 	else
-		finish_ok(c, d);
+		ata_finish_ok(c, d);
 }
 
-/* EXECUTE DEVICE DIAGNOSTIC: both devices run it whichever is selected;
- * device 0 reports the result: error register 01h = device 0 passed,
- * device 1 passed or absent; signatures in both; device 0 selected. */
-static void cmd_diagnostic(struct ata_channel *c)
+/* EXECUTE DEVICE DIAGNOSTIC (clause 8.11, protocol 9.10): both devices
+ * run it whichever is selected; device 0 reports the result: error
+ * register 01h = device 0 passed, device 1 passed or absent; signatures
+ * in both; device 0 selected, and it asserts INTRQ. */
+void ata_exec_diagnostic(struct ata_channel *c)
 {
 	for (unsigned i = 0; i < 2; i++) {
 		struct ata_drive *d = &c->drive[i];
@@ -382,7 +394,7 @@ static void cmd_diagnostic(struct ata_channel *c)
 		d->device = ATA_DEV_OBS | (i ? ATA_DEV_DEV : 0);
 		ata_set_signature(d);
 		d->error = 0x01;
-		d->status = d->img ? ATA_SR_DRDY | ATA_SR_DSC : 0;
+		d->status = ata_reset_status(c, d);
 		d->intrq = false;
 	}
 	c->sel = 0;
@@ -393,23 +405,35 @@ static void cmd_diagnostic(struct ata_channel *c)
 void ata_exec_command(struct ata_channel *c, uint8_t cmd)
 {
 	struct ata_drive *d = &c->drive[c->sel];
-	if (cmd == CMD_DIAGNOSTIC && c->drive[0].img &&
-	    !(c->drive[0].status & (ATA_SR_BSY | ATA_SR_DRQ))) {
-		cmd_diagnostic(c);
+	/* Nothing answers for an absent device 1 (QEMU ignores commands to
+	 * it, EXECUTE DEVICE DIAGNOSTIC included). */
+	if (!ata_answers(c, d))
+		return;
+	if (d->kind == ATA_CDROM) {
+		atapi_exec_command(c, d, cmd);
 		return;
 	}
-	/* Nothing answers for an absent device; a command written while BSY
-	 * or DRQ is set is not accepted (the host must not do it). */
-	if (!d->img || (d->status & (ATA_SR_BSY | ATA_SR_DRQ)))
+	/* A command written while BSY or DRQ is set is not accepted (the
+	 * host must not do it). */
+	if (d->status & (ATA_SR_BSY | ATA_SR_DRQ))
 		return;
+	if (cmd == ATA_CMD_DIAGNOSTIC) {
+		ata_exec_diagnostic(c);
+		return;
+	}
 	d->intrq = false;   /* writing the Command register clears INTRQ */
 	ata_update_irq(c);
 	d->cmd = cmd;
 	d->error = 0;
 	d->status = ATA_SR_DRDY | ATA_SR_DSC;
+	if (d->kind == ATA_ABSENT) {
+		/* an absent device 0 answering for device 1: nothing to run */
+		ata_finish_error(c, d, ATA_ER_ABRT);
+		return;
+	}
 
 	switch (cmd) {
-	case CMD_IDENTIFY:
+	case ATA_CMD_IDENTIFY:
 		cmd_identify(c, d);
 		return;
 	case CMD_READ: case CMD_READ_NR:
@@ -457,28 +481,28 @@ void ata_exec_command(struct ata_channel *c, uint8_t cmd)
 	case CMD_SEEK: {
 		uint64_t lba, limit;   /* SEEK has no count: the address alone */
 		if (decode_address(d, false, &lba, &limit) && lba < limit)
-			finish_ok(c, d);
+			ata_finish_ok(c, d);
 		else
-			finish_error(c, d, ATA_ER_IDNF);
+			ata_finish_error(c, d, ATA_ER_IDNF);
 		return;
 	}
 	case CMD_STANDBY_IMM: case CMD_IDLE_IMM: case CMD_STANDBY: case CMD_IDLE:
 	case CMD_STANDBY_IMM_OLD: case CMD_IDLE_IMM_OLD: case CMD_STANDBY_OLD: case CMD_IDLE_OLD:
-		finish_ok(c, d);    /* a file has no spindle: always active */
+		ata_finish_ok(c, d);    /* a file has no spindle: always active */
 		return;
 	case CMD_CHECK_POWER: case CMD_CHECK_POWER_OLD:
 		d->nsector = 0xFF;  /* active or idle */
-		finish_ok(c, d);
+		ata_finish_ok(c, d);
 		return;
 	case CMD_NOP:           /* NOP always ends in ABRT (clause 8, NOP) */
 		break;
 	default:
 		if ((cmd & 0xF0) == CMD_RECALIBRATE) {  /* 10h-1Fh */
-			finish_ok(c, d);
+			ata_finish_ok(c, d);
 			return;
 		}
 		break;
 	}
-	finish_error(c, d, ATA_ER_ABRT);
+	ata_finish_error(c, d, ATA_ER_ABRT);
 }
 

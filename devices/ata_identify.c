@@ -1,10 +1,11 @@
-/* IDENTIFY DEVICE data (ATA/ATAPI-6 clause 8, IDENTIFY DEVICE, Table
- * "IDENTIFY DEVICE information") and the CHS translation it reports. */
+/* IDENTIFY DEVICE data (ATA/ATAPI-6 clause 8.15, Table 27 "IDENTIFY
+ * DEVICE information") and the CHS translation it reports; IDENTIFY PACKET
+ * DEVICE data (clause 8.16, Table 29) for the CD-ROM. */
 #include <string.h>
 #include "devices/ata_internal.h"
 
 static const char MODEL[] = "btvm ATA disk";
-static const char SERIAL[] = "BTVM00001";
+static const char CD_MODEL[] = "btvm ATAPI CD-ROM";
 static const char FIRMWARE[] = "1.0";
 
 /* ------------------------------------------------------------------ geometry */
@@ -19,7 +20,7 @@ uint64_t ata_lba28_capacity(const struct ata_drive *d)
  * for devices over 8.4 GB, and what BIOSes and QEMU use for smaller ones). */
 void ata_default_geometry(struct ata_drive *d)
 {
-	uint64_t cyls = d->img ? d->img->sectors / (16 * 63) : 0;
+	uint64_t cyls = d->kind == ATA_DISK ? d->img->sectors / (16 * 63) : 0;
 	d->heads = 16;
 	d->spt = 63;
 	d->cyls = cyls < 1 ? 1 : cyls > 16383 ? 16383 : (uint32_t)cyls;
@@ -44,10 +45,33 @@ static void put_string(uint16_t *w, const char *s, unsigned nwords)
 	}
 }
 
-void ata_identify(const struct ata_drive *d, uint16_t id[256])
+/* Word 93, hardware reset result (clause 8.15.58): the device number by
+ * jumper (01b), diagnostics passed; device 0 also reports whether it saw
+ * device 1 (PDIAG- and DASP-), device 1 that it asserted PDIAG-. */
+static uint16_t reset_result(const struct ata_channel *c, const struct ata_drive *d)
+{
+	if (d->unit == 1)
+		return 0x4000 | 0x0800 | 0x0200 | 0x0100;
+	uint16_t w = 0x4000 | 0x0008 | 0x0002 | 0x0001;
+	if (c->drive[1].kind != ATA_ABSENT)
+		w |= 0x0020 | 0x0010;
+	return w;
+}
+
+/* Integrity word 255: signature A5h and a checksum that makes the 512
+ * bytes sum to zero (clause 8.15.67). */
+static void put_checksum(uint16_t id[256])
+{
+	uint8_t sum = 0xA5;
+	for (unsigned i = 0; i < 255; i++)
+		sum = (uint8_t)(sum + (id[i] & 0xFF) + (id[i] >> 8));
+	id[255] = (uint16_t)((uint8_t)(0x100 - sum) << 8 | 0xA5);
+}
+
+void ata_identify(const struct ata_channel *c, const struct ata_drive *d, uint16_t id[256])
 {
 	memset(id, 0, 256 * sizeof(id[0]));
-	if (!d->img)
+	if (d->kind != ATA_DISK)
 		return;
 	uint64_t total = d->img->sectors, lba28 = ata_lba28_capacity(d);
 	uint32_t defcyls = (uint32_t)(total / (16 * 63));
@@ -60,7 +84,7 @@ void ata_identify(const struct ata_drive *d, uint16_t id[256])
 	id[1] = (uint16_t)defcyls;      /* default CHS translation */
 	id[3] = 16;
 	id[6] = 63;
-	put_string(&id[10], SERIAL, 10);
+	put_string(&id[10], d->serial, 10);
 	put_string(&id[23], FIRMWARE, 4);
 	put_string(&id[27], MODEL, 20);
 	id[47] = 0x8000 | ATA_MAX_MULT; /* READ/WRITE MULTIPLE: up to 16 a block */
@@ -92,18 +116,42 @@ void ata_identify(const struct ata_drive *d, uint16_t id[256])
 	id[86] = (1 << 13) | (1 << 12) | (1 << 10);
 	id[87] = 0x4000;
 	id[88] = 0x0000;                /* no Ultra DMA mode */
-	/* Hardware reset result (device 0): valid, device number by jumper,
-	 * passed diagnostics; it does not answer for device 1 (bit 6). */
-	id[93] = 0x4000 | 0x0008 | 0x0002 | 0x0001;
+	id[93] = reset_result(c, d);
 	id[100] = (uint16_t)total;
 	id[101] = (uint16_t)(total >> 16);
 	id[102] = (uint16_t)(total >> 32);
 	id[103] = (uint16_t)(total >> 48);
-	/* Integrity word: signature A5h, and a checksum that makes the 512
-	 * bytes sum to zero. */
-	uint8_t sum = 0xA5;
-	for (unsigned i = 0; i < 255; i++)
-		sum = (uint8_t)(sum + (id[i] & 0xFF) + (id[i] >> 8));
-	id[255] = (uint16_t)((uint8_t)(0x100 - sum) << 8 | 0xA5);
+	put_checksum(id);
+}
+
+/* ------------------------------------------------------------------ IDENTIFY PACKET */
+
+void atapi_identify(const struct ata_channel *c, const struct ata_drive *d, uint16_t id[256])
+{
+	memset(id, 0, 256 * sizeof(id[0]));
+	if (d->kind != ATA_CDROM)
+		return;
+	/* Word 0: ATAPI device (10b), command packet set CD-ROM (05h),
+	 * removable, DRQ within 50 us of PACKET (10b: no interrupt before
+	 * the packet), 12-byte packets (00b) -- SFF-8020i 7.1.4. */
+	id[0] = 0x8000 | 0x0500 | 0x0080 | 0x0040;
+	put_string(&id[10], d->serial, 10);
+	put_string(&id[23], FIRMWARE, 4);
+	put_string(&id[27], CD_MODEL, 20);
+	id[49] = (1 << 11) | (1 << 9);  /* IORDY, LBA; bit 8 (DMA) clear: PIO only */
+	id[53] = 0x0002;                /* words 64-70 valid */
+	id[64] = 0x0003;                /* PIO modes 3 and 4 */
+	id[67] = 120;                   /* minimum PIO cycle (ns): PIO mode 4 */
+	id[68] = 120;
+	id[80] = 0x0070;                /* ATA/ATAPI-4, -5, -6 */
+	/* 82/85: NOP, DEVICE RESET, PACKET supported and enabled (NOP and
+	 * DEVICE RESET are mandatory for PACKET devices, clause 6.3). */
+	id[82] = (1 << 14) | (1 << 9) | (1 << 4);
+	id[83] = 0x4000;
+	id[84] = 0x4000;
+	id[85] = (1 << 14) | (1 << 9) | (1 << 4);
+	id[87] = 0x4000;
+	id[93] = reset_result(c, d);
+	put_checksum(id);
 }
 

@@ -48,9 +48,11 @@ static void ide(struct pci_function *f)
 	 * ones reads back FFF1h, a 16-byte I/O BAR. */
 	pci_put32(f->cfg, PIIX_IDE_BMIBA, 0x00000001);
 	pci_put32(f->wmask, PIIX_IDE_BMIBA, 0x0000FFF0);
-	/* IDETIM: bit 15 enables the channel's legacy decode.  Reserved bits
-	 * 11:10 stay zero. */
+	/* IDETIM: bit 15 enables the channel's legacy decode, on for both
+	 * channels as a BIOS leaves them (SeaBIOS under QEMU does).  Reserved
+	 * bits 11:10 stay zero. */
 	pci_put16(f->cfg, PIIX_IDE_IDETIM_PRI, 0x8000);
+	pci_put16(f->cfg, PIIX_IDE_IDETIM_SEC, 0x8000);
 	pci_put16(f->wmask, PIIX_IDE_IDETIM_PRI, 0xF3FF);
 	pci_put16(f->wmask, PIIX_IDE_IDETIM_SEC, 0xF3FF);
 	pci_put8(f->wmask, PIIX_IDE_SIDETIM, 0xFF);

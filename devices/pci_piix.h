@@ -8,9 +8,8 @@
  *            14/15, bus-master capable)
  * Configuration registers hold what the BIOS would have left (the first
  * thing any guest sees here, as there is no firmware): I/O decoding on,
- * the primary IDE channel decoded (IDETIM bit 15), the secondary not (btvm
- * has no secondary channel), BAR4 (bus-master IDE, 16 bytes of I/O)
- * unassigned.  Register semantics follow the 82371SB (PIIX3) and 82441FX
+ * both IDE channels decoded (IDETIM bit 15), BAR4 (bus-master IDE, 16
+ * bytes of I/O) unassigned.  Register semantics follow the 82371SB (PIIX3) and 82441FX
  * datasheets; the chipset functions behind them (PAM shadowing, PIRQ
  * routing, bus-master DMA) are not modelled. */
 #ifndef BTVM_DEVICES_PCI_PIIX_H

@@ -81,10 +81,13 @@ static uint8_t compute_iir(const struct uart16550 *u)
 	return id | (fifo_on(u) ? IIR_FIFO : 0);
 }
 
-/* On PCs the UART's OUT2 output enables the IRQ driver to the PIC. */
+/* On PC hardware the UART's OUT2 output enables the IRQ driver to the
+ * PIC (out2_gate).  QEMU's 16550 (hw/char/serial.c, serial_update_irq)
+ * raises its IRQ whenever IIR reports an interrupt, whatever OUT2 says,
+ * and software written on QEMU relies on it: that is the default. */
 static void update_irq(struct uart16550 *u)
 {
-	int level = !(compute_iir(u) & IIR_NONE) && (u->mcr & MCR_OUT2);
+	int level = !(compute_iir(u) & IIR_NONE) && (!u->out2_gate || (u->mcr & MCR_OUT2));
 	if (level != u->irq_level) {
 		u->irq_level = level;
 		irq_set(&u->irq, level);
@@ -275,6 +278,12 @@ void uart_init(struct uart16550 *u, struct irq_line irq,
 	u->tx = tx;
 	u->tx_opaque = tx_opaque;
 	uart_reset(u);
+}
+
+void uart_set_out2_gate(struct uart16550 *u, bool gate)
+{
+	u->out2_gate = gate;
+	update_irq(u);
 }
 
 int uart_register(struct uart16550 *u, struct io_bus *pio, uint16_t base)

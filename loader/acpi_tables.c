@@ -5,6 +5,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
+#include "loader/acpi_linker.h"
 #include "loader/table_bytes.h"
 
 #define HDR_LEN 36
@@ -22,15 +23,6 @@ static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev, const
 	tb_put32(t, 24, 1);              /* OEM revision */
 	tb_putstr(t, 28, CREATOR_ID, 4);
 	tb_put32(t, 32, 1);              /* creator revision */
-}
-
-static int put(struct phys_mem *mem, uint32_t addr, uint8_t *t, size_t len, char *err, size_t errlen)
-{
-	if (!phys_write(mem, addr, t, len)) {
-		snprintf(err, errlen, "ACPI table area %#x-%#zx is not in guest RAM", addr, addr + len);
-		return -1;
-	}
-	return 0;
 }
 
 /* AML for a small integer (20.2.3): ZeroOp, OneOp or BytePrefix n. */
@@ -68,7 +60,6 @@ static size_t build_dsdt(uint8_t *t)
 	off = aml_int(t, off, 0);
 	t[pkglen_at] = (uint8_t)(off - pkglen_at);
 	header(t, "DSDT", (uint32_t)off, 1, "BTVMDSDT");
-	tb_checksum(t, off, 9);
 	return off;
 }
 
@@ -76,8 +67,7 @@ static size_t build_dsdt(uint8_t *t)
 static size_t build_fadt(uint8_t *t)
 {
 	header(t, "FACP", ACPI_FADT_LEN, 1, "BTVMFACP");
-	tb_put32(t, 36, ACPI_FACS_ADDR);         /* FIRMWARE_CTRL */
-	tb_put32(t, 40, ACPI_DSDT_ADDR);         /* DSDT */
+	/* FIRMWARE_CTRL (36) and DSDT (40): pointers, set by the builder */
 	tb_put16(t, 46, ACPI_SCI_IRQ);           /* SCI_INT */
 	tb_put32(t, 48, 0);                      /* SMI_CMD: none, always ACPI mode */
 	tb_put32(t, 56, ACPI_PM1_EVT_BLK);       /* PM1a_EVT_BLK */
@@ -92,7 +82,6 @@ static size_t build_fadt(uint8_t *t)
 	 * SLP_BUTTON (5) = no fixed-feature buttons; TMR_VAL_EXT (8) = 0:
 	 * the PM timer is 24 bits. */
 	tb_put32(t, 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5);
-	tb_checksum(t, ACPI_FADT_LEN, 9);
 	return ACPI_FADT_LEN;
 }
 
@@ -131,53 +120,98 @@ static size_t build_madt(uint8_t *t)
 	t[off + 5] = 1;
 	off += 6;
 	header(t, "APIC", (uint32_t)off, 1, "BTVMAPIC");
-	tb_checksum(t, off, 9);
 	return off;
+}
+
+/* The tables, from ACPI_RSDT_ADDR, with every pointer relative to base
+ * (the address tables[0] will have); each pointer field and checksum is
+ * also recorded in the linker script when there is one. */
+struct builder {
+	struct acpi_image *img;
+	uint32_t base;
+	struct acpi_linker *l;
+};
+
+static uint8_t *at(struct builder *b, uint32_t addr)
+{
+	return b->img->tables + (addr - ACPI_RSDT_ADDR);
+}
+
+/* A 32-bit pointer at field (an address in the memory layout) to target. */
+static void pointer(struct builder *b, uint32_t field, uint32_t target)
+{
+	tb_put32(at(b, field), 0, b->base + (target - ACPI_RSDT_ADDR));
+	if (b->l)
+		acpi_linker_add_pointer(b->l, ACPI_FW_CFG_TABLES, ACPI_FW_CFG_TABLES, field - ACPI_RSDT_ADDR, 4);
+}
+
+/* The table at addr is complete: record its checksum (5.2.6, offset 9). */
+static void checksummed(struct builder *b, uint32_t addr)
+{
+	uint8_t *t = at(b, addr);
+	uint32_t len = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
+	tb_checksum(t, len, 9);
+	if (b->l)
+		acpi_linker_add_checksum(b->l, ACPI_FW_CFG_TABLES, addr - ACPI_RSDT_ADDR + 9,
+					 addr - ACPI_RSDT_ADDR, len);
+	if (addr - ACPI_RSDT_ADDR + len > b->img->tables_len)
+		b->img->tables_len = addr - ACPI_RSDT_ADDR + len;
+}
+
+void acpi_tables_build(struct acpi_image *img, uint32_t tables_base, struct acpi_linker *linker)
+{
+	memset(img, 0, sizeof(*img));
+	struct builder b = { img, tables_base, linker };
+	if (linker) {
+		/* ALLOCATE first (QEMU's order): the RSDP where an OS searches
+		 * for it (5.2.5.1), the tables anywhere, 64-byte aligned so the
+		 * FACS offset stays aligned (5.2.10). */
+		acpi_linker_alloc(linker, ACPI_FW_CFG_RSDP, 16, ACPI_LINKER_ZONE_FSEG);
+		acpi_linker_alloc(linker, ACPI_FW_CFG_TABLES, 64, ACPI_LINKER_ZONE_HIGH);
+	}
+
+	/* 5.2.7: RSDT with the FADT and the MADT. */
+	header(at(&b, ACPI_RSDT_ADDR), "RSDT", HDR_LEN + 8, 1, "BTVMRSDT");
+	pointer(&b, ACPI_RSDT_ADDR + HDR_LEN, ACPI_FADT_ADDR);
+	pointer(&b, ACPI_RSDT_ADDR + HDR_LEN + 4, ACPI_MADT_ADDR);
+	checksummed(&b, ACPI_RSDT_ADDR);
+
+	build_fadt(at(&b, ACPI_FADT_ADDR));
+	pointer(&b, ACPI_FADT_ADDR + 36, ACPI_FACS_ADDR);   /* FIRMWARE_CTRL */
+	pointer(&b, ACPI_FADT_ADDR + 40, ACPI_DSDT_ADDR);   /* DSDT */
+	checksummed(&b, ACPI_FADT_ADDR);
+
+	/* 5.2.10: FACS, 64 bytes, no checksum; nothing else to fill in (no
+	 * waking vector: S5 is the only sleep state). */
+	tb_putstr(at(&b, ACPI_FACS_ADDR), 0, "FACS", 4);
+	tb_put32(at(&b, ACPI_FACS_ADDR), 4, 64);
+
+	build_madt(at(&b, ACPI_MADT_ADDR));
+	checksummed(&b, ACPI_MADT_ADDR);
+	build_dsdt(at(&b, ACPI_DSDT_ADDR));
+	checksummed(&b, ACPI_DSDT_ADDR);
+
+	/* 5.2.5.3: RSDP revision 0 (ACPI 1.0 form, 20 bytes). */
+	tb_putstr(img->rsdp, 0, "RSD PTR ", 8);
+	tb_putstr(img->rsdp, 9, OEM_ID, 6);
+	tb_put8(img->rsdp, 15, 0);
+	tb_put32(img->rsdp, 16, tables_base);   /* the RSDT is first */
+	tb_checksum(img->rsdp, ACPI_RSDP_LEN, 8);
+	if (linker) {
+		acpi_linker_add_pointer(linker, ACPI_FW_CFG_RSDP, ACPI_FW_CFG_TABLES, 16, 4);
+		acpi_linker_add_checksum(linker, ACPI_FW_CFG_RSDP, 8, 0, ACPI_RSDP_LEN);
+	}
 }
 
 int acpi_tables_write(struct phys_mem *mem, char *err, size_t errlen)
 {
-	uint8_t t[ACPI_TABLES_END - ACPI_RSDP_ADDR];
-	size_t n;
-
-	/* 5.2.5.3: RSDP revision 0 (ACPI 1.0 form, 20 bytes). */
-	memset(t, 0, sizeof(t));
-	tb_putstr(t, 0, "RSD PTR ", 8);
-	tb_putstr(t, 9, OEM_ID, 6);
-	tb_put8(t, 15, 0);
-	tb_put32(t, 16, ACPI_RSDT_ADDR);
-	tb_checksum(t, 20, 8);
-	if (put(mem, ACPI_RSDP_ADDR, t, 20, err, errlen))
+	static struct acpi_image img;   /* one VM per process; keeps the stack small */
+	acpi_tables_build(&img, ACPI_RSDT_ADDR, NULL);
+	if (!phys_write(mem, ACPI_RSDP_ADDR, img.rsdp, ACPI_RSDP_LEN) ||
+	    !phys_write(mem, ACPI_RSDT_ADDR, img.tables, img.tables_len)) {
+		snprintf(err, errlen, "ACPI table area %#x-%#zx is not in guest RAM", ACPI_RSDP_ADDR,
+			 ACPI_RSDT_ADDR + img.tables_len);
 		return -1;
-
-	/* 5.2.7: RSDT with the FADT and the MADT. */
-	memset(t, 0, sizeof(t));
-	header(t, "RSDT", HDR_LEN + 8, 1, "BTVMRSDT");
-	tb_put32(t, HDR_LEN, ACPI_FADT_ADDR);
-	tb_put32(t, HDR_LEN + 4, ACPI_MADT_ADDR);
-	tb_checksum(t, HDR_LEN + 8, 9);
-	if (put(mem, ACPI_RSDT_ADDR, t, HDR_LEN + 8, err, errlen))
-		return -1;
-
-	memset(t, 0, sizeof(t));
-	n = build_fadt(t);
-	if (put(mem, ACPI_FADT_ADDR, t, n, err, errlen))
-		return -1;
-
-	/* 5.2.10: FACS, 64 bytes, no checksum; nothing else to fill in (no
-	 * waking vector: S5 is the only sleep state). */
-	memset(t, 0, sizeof(t));
-	tb_putstr(t, 0, "FACS", 4);
-	tb_put32(t, 4, 64);
-	if (put(mem, ACPI_FACS_ADDR, t, 64, err, errlen))
-		return -1;
-
-	memset(t, 0, sizeof(t));
-	n = build_madt(t);
-	if (put(mem, ACPI_MADT_ADDR, t, n, err, errlen))
-		return -1;
-
-	memset(t, 0, sizeof(t));
-	n = build_dsdt(t);
-	return put(mem, ACPI_DSDT_ADDR, t, n, err, errlen);
+	}
+	return 0;
 }

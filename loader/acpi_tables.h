@@ -16,7 +16,14 @@
  *                   DSDT: only Name(\_S5, Package(4){S5, S5, 0, 0}), so
  *                   an OS can power off (7.4.2); the AML is spelled out
  *                   byte by byte in acpi_tables.c
- * The area is reserved in the E820 map (loader/e820.c). */
+ * The area is reserved in the E820 map (loader/e820.c).
+ *
+ * The same tables also go to QEMU's fw_cfg (monitor/fw_cfg_pc.c) in the
+ * form QEMU gives them to its firmware: etc/acpi/rsdp (the RSDP),
+ * etc/acpi/tables (the RSDT to the DSDT, laid out as in memory, every
+ * pointer an offset into this file) and etc/table-loader (the linker/
+ * loader script, loader/acpi_linker.h, that places both files and turns
+ * the offsets into addresses). */
 #ifndef BTVM_LOADER_ACPI_TABLES_H
 #define BTVM_LOADER_ACPI_TABLES_H
 #include <stddef.h>
@@ -31,7 +38,28 @@
 #define ACPI_DSDT_ADDR 0xF0200u
 #define ACPI_TABLES_END 0xF0400u
 #define ACPI_FADT_LEN 116u
+#define ACPI_RSDP_LEN 20u
+#define ACPI_TABLES_LEN (ACPI_TABLES_END - ACPI_RSDT_ADDR)
 
-/* 0, or -1 with one line in err when the table area is not in RAM. */
+#define ACPI_FW_CFG_RSDP "etc/acpi/rsdp"
+#define ACPI_FW_CFG_TABLES "etc/acpi/tables"
+#define ACPI_FW_CFG_LOADER "etc/table-loader"
+
+struct acpi_image {
+	uint8_t rsdp[ACPI_RSDP_LEN];
+	uint8_t tables[ACPI_TABLES_LEN];   /* the RSDT first, as from ACPI_RSDT_ADDR */
+	size_t tables_len;                 /* up to the end of the last table */
+};
+struct acpi_linker;
+
+/* Builds the RSDP and the tables with every pointer relative to
+ * tables_base, the address tables[0] will have (ACPI_RSDT_ADDR in memory,
+ * 0 for fw_cfg).  With a linker, also its script: ALLOCATE for both fw_cfg
+ * files, ADD_POINTER for each pointer, ADD_CHECKSUM for each table after
+ * its pointers. */
+void acpi_tables_build(struct acpi_image *img, uint32_t tables_base, struct acpi_linker *linker);
+
+/* Writes the RSDP at ACPI_RSDP_ADDR and the tables from ACPI_RSDT_ADDR.
+ * 0, or -1 with one line in err when the table area is not in RAM. */
 int acpi_tables_write(struct phys_mem *mem, char *err, size_t errlen);
 #endif

@@ -7,8 +7,16 @@
  *     0x264 (init_size) from protocol 2.10 on.
  *   - boot_flag 0xAA55 at 0x1FE; protocol version 2.06 or later.
  *   - setup_sects (0 means 4, boot.rst "setup_sects"): the protected-mode
- *     kernel starts at (setup_sects + 1) * 512, inside the file, and the
- *     file holds the syssize * 16 bytes the header says it has.
+ *     kernel starts at (setup_sects + 1) * 512, inside the file.
+ *   - syssize is the protected-mode size in 16-byte paragraphs, rounded
+ *     up: the file may hold up to 15 bytes less than syssize * 16 (build
+ *     tools of 2.6.22-2.6.29 wrote (size + 15) / 16 and no padding), and
+ *     any number more.  QEMU's -kernel (x86_load_linux) and GRUB's linux
+ *     command do not look at syssize at all: both load the whole rest of
+ *     the file, as btvm does.  btvm still refuses a file 16 bytes or more
+ *     shorter than syssize says, or with syssize 0: no build tool writes
+ *     that, so the file was cut short (a partial download or copy), and
+ *     the kernel would crash decompressing it.
  *   - loadflags LOADED_HIGH: a zImage must run at 0x10000 from real mode.
  *   - code32_start is 0x100000, where the protected-mode kernel goes.
  *   - A relocatable kernel's kernel_alignment is a power of two.
@@ -61,10 +69,10 @@
 #define PAGE 4096ull
 #define WHY 200
 
-#define LNX_ZERO_PAGE 0x10000u
+#define LNX_ZERO_PAGE LINUX_SETUP_ADDR
 #define LNX_GDT 0x11000u
-#define LNX_CMDLINE 0x20000u
-#define LNX_KERNEL 0x100000u
+#define LNX_CMDLINE LINUX_CMDLINE_ADDR
+#define LNX_KERNEL LINUX_KERNEL_ADDR
 /* boot.rst "heap_end_ptr": the end of the setup stack/heap relative to the
  * start of the real-mode code (X), minus 0x200. */
 #define LNX_HEAP_END_PTR (LNX_CMDLINE - LNX_ZERO_PAGE - 0x200u)
@@ -228,11 +236,11 @@ int linux_load(const struct load_request *req, const uint8_t *img, uint64_t size
 		return -1;
 	}
 	uint64_t pm_size = size - setup_size;
-	if (h->syssize == 0 || (uint64_t)h->syssize * 16 > pm_size) {
+	if (h->syssize == 0 || (pm_size + 15) / 16 < h->syssize) {
 		ldr_err(err, errlen,
 			"%s: truncated Linux kernel: the setup header says the protected-mode kernel is "
-			"%llu bytes (syssize), the file has %llu after the setup code",
-			path, (unsigned long long)h->syssize * 16, (unsigned long long)pm_size);
+			"%llu bytes (syssize %u paragraphs), the file has %llu after the setup code",
+			path, (unsigned long long)h->syssize * 16, h->syssize, (unsigned long long)pm_size);
 		return -1;
 	}
 	if (!(h->loadflags & LINUX_LOADED_HIGH)) {

@@ -24,6 +24,13 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the boot protocol stru
 
 #define LINUX_TYPE_OF_LOADER_UNDEFINED 0xFFu  /* boot.rst: "0xFF: undefined" */
 
+/* Where btvm puts the zero page (the setup header's copy), the command
+ * line and the protected-mode kernel (loader/linux.c; the addresses QEMU's
+ * -kernel uses for protocol 2.02+ and reports through fw_cfg). */
+#define LINUX_SETUP_ADDR 0x10000u
+#define LINUX_CMDLINE_ADDR 0x20000u
+#define LINUX_KERNEL_ADDR 0x100000u
+
 /* Selectors the 32-bit boot protocol requires at entry. */
 #define LINUX_BOOT_CS 0x10u
 #define LINUX_BOOT_DS 0x18u
@@ -194,4 +201,12 @@ bool linux_is_bzimage(const uint8_t *img, uint64_t size);
  * state.  Returns 0, or -1 with one line in err. */
 int linux_load(const struct load_request *req, const uint8_t *img, uint64_t size, struct phys_mem *mem,
 	       const struct e820_map *map, struct boot_state *out, char *err, size_t errlen);
+
+/* loader/linux_fw_cfg.c: after a successful load, when req is a Linux
+ * kernel, adds the items QEMU's -kernel provides (SETUP_*, KERNEL_*,
+ * CMDLINE_*, INITRD_*) to c; nothing for other kernels.  0, or -1 with one
+ * line in err. */
+struct fw_cfg;
+int linux_fw_cfg_items(const struct load_request *req, const struct phys_mem *mem, struct fw_cfg *c,
+		       char *err, size_t errlen);
 #endif

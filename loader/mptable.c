@@ -19,12 +19,6 @@ enum { MP_INT = 0, MP_NMI = 1, MP_SMI = 2, MP_EXTINT = 3 };
 #define MP_FLAGS_CONFORM 0x0000
 #define MP_FLAGS_HIGH_LEVEL 0x000D
 
-/* CPUID.1:EDX of the model bt presents (bt/emulate.c), plus APIC (bit 9):
- * FPU PSE TSC MSR CX8 APIC SEP MTRR PGE CMOV PAT CLFSH MMX FXSR SSE SSE2. */
-#define CPU_FEATURES (1u << 0 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 9 | 1u << 11 | \
-		      1u << 12 | 1u << 13 | 1u << 15 | 1u << 16 | 1u << 19 | 1u << 23 | 1u << 24 | \
-		      1u << 25 | 1u << 26)
-
 static size_t ioint(uint8_t *p, size_t off, uint16_t flags, uint8_t irq, uint8_t pin)
 {
 	tb_put8(p, off, MP_IOINT);
@@ -68,7 +62,7 @@ int mptable_write(struct phys_mem *mem, char *err, size_t errlen)
 	tb_put8(t, off + 2, LAPIC_VERSION & 0xFF);
 	tb_put8(t, off + 3, 0x03);
 	tb_put32(t, off + 4, MPTABLE_CPU_SIGNATURE);
-	tb_put32(t, off + 8, CPU_FEATURES);
+	tb_put32(t, off + 8, MPTABLE_CPU_FEATURES);
 	off += 20, entries++;
 
 	/* 4.3.2: bus entry, 8 bytes. */

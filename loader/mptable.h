@@ -26,6 +26,12 @@
 /* CPU signature and feature flags for the processor entry (4.3.1):
  * family 6, model 15, stepping 1 and CPUID.1:EDX as bt presents them. */
 #define MPTABLE_CPU_SIGNATURE 0x000006F1u
+/* CPUID.1:EDX of the model bt presents (bt/emulate.c), plus APIC (bit 9):
+ * FPU PSE TSC MSR CX8 APIC SEP MTRR PGE CMOV PAT CLFSH MMX FXSR SSE SSE2.
+ * The SMBIOS processor entry (loader/smbios.c) uses the same. */
+#define MPTABLE_CPU_FEATURES (1u << 0 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 9 | 1u << 11 | \
+			      1u << 12 | 1u << 13 | 1u << 15 | 1u << 16 | 1u << 19 | 1u << 23 | 1u << 24 | \
+			      1u << 25 | 1u << 26)
 
 /* 0, or -1 with one line in err when the table area is not in RAM. */
 int mptable_write(struct phys_mem *mem, char *err, size_t errlen);

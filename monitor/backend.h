@@ -1,6 +1,7 @@
-/* The execution backend interface.  `kvm` (hardware assistance) implements
- * it now; `bt` (binary translation) will implement the same.  Devices and
- * the loader never know which backend runs: the generic run loop
+/* The execution backend interface, implemented by `bt` (binary
+ * translation, bt/bt_backend.c) and `kvm` (hardware assistance,
+ * monitor/kvm_backend.c).  Devices and the loader never know which
+ * backend runs: the generic run loop
  * (monitor/run_loop.c) calls run(), dispatches the exit to the buses and
  * injects interrupts when the backend says the guest can take one. */
 #ifndef BTVM_MONITOR_BACKEND_H
@@ -69,6 +70,9 @@ struct cpu_backend {
 	/* What the run phase of this backend needs from the host sandbox
 	 * (monitor/sandbox.h): fds, windows it remaps (may be NULL). */
 	void (*sandbox_spec)(struct vm *vm, struct sandbox_spec *s);
+	/* A device wrote guest RAM [pa, pa+len) behind the CPU's back (DMA):
+	 * bt drops the translations made from it (may be NULL). */
+	void (*phys_written)(struct vm *vm, uint64_t pa, uint64_t len);
 };
 
 /* The registers a crash report shows, filled by each backend's dump_state. */

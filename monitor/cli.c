@@ -15,7 +15,7 @@ void cli_usage(FILE *f)
 "usage: btvm run [options] KERNEL     run a 32-bit x86 guest\n"
 "       btvm probe [--needs CAP,...]  report what this host allows btvm (a table;\n"
 "                                     with --needs: 0 when it has each CAP, else 4)\n"
-"       btvm probe --accel kvm [--needs iret,paging]\n"
+"       btvm probe --accel kvm [--needs iret,paging,tsc]\n"
 "                                     report what this host's KVM can run\n"
 "       btvm --help | --version\n"
 "\n"
@@ -30,13 +30,28 @@ void cli_usage(FILE *f)
 "  --disk FILE           raw disk image: the primary ATA master (IDE, PIO)\n"
 "  --disk-ro FILE        the same, read-only: guest writes fail, the file is\n"
 "                        opened read-only\n"
+"  --cdrom FILE          raw CD image (ISO, 2048-byte blocks): an ATAPI CD-ROM,\n"
+"                        the secondary master (as QEMU's -cdrom)\n"
+"  --drive file=FILE,if=ide,index=N[,media=disk|cdrom][,readonly=on][,format=raw]\n"
+"                        an IDE drive, QEMU's spelling (repeatable): index 0-3 =\n"
+"                        primary master, primary slave, secondary master,\n"
+"                        secondary slave (default: the first free); media=cdrom\n"
+"                        without file= is an empty CD drive\n"
 "  --serial stdio|none|file:PATH\n"
 "                        where COM1 goes (default stdio; stdin feeds COM1 input\n"
-"                        when it is a terminal or a pipe)\n"
+"                        when it is a terminal, a pipe, a file or a socket)\n"
+"  --display none|curses|file:PATH\n"
+"                        the VGA text screen (default none): curses draws it on\n"
+"                        this terminal (COM1 must then go elsewhere: --serial\n"
+"                        none or file:PATH); file:PATH writes it as text to PATH\n"
+"                        every second and when the guest stops\n"
 "  --user-exec direct|bt how bt runs guest CPL-3 code (default direct: on the\n"
 "                        CPU in a compatibility-mode segment, translating the\n"
 "                        pages where that would not be exact; translated when\n"
 "                        the host cannot, with a note; bt: always translated)\n"
+"  --serial-out2-gate    COM1 interrupts reach the PIC only while the guest sets\n"
+"                        OUT2 in the modem control register, as on PC hardware\n"
+"                        (default: QEMU's rule, interrupts whatever OUT2 is)\n"
 "  --stats               print exit, I/O and interrupt counters at the end\n"
 "  --no-apic             a PC without local APIC and IOAPIC (8259 PIC only; no\n"
 "                        MP or ACPI tables)\n"
@@ -48,8 +63,8 @@ void cli_usage(FILE *f)
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
 "port 0xf4; 0 when it powers off or resets; 2 bad usage or input; 4 the guest\n"
 "crashed (triple fault, halted for ever); 6 the host cannot run this guest;\n"
-"8 internal error; 10 the sandbox stopped a host system call; 124 --timeout\n"
-"reached.\n", f);
+"8 internal error; 10 the sandbox stopped a host system call (or guest code\n"
+"run directly reached a host code segment); 124 --timeout reached.\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -94,9 +109,9 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO,
+enum { OPT_ACCEL = 256, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_MODULE, OPT_DISK, OPT_DISK_RO, OPT_DRIVE, OPT_CDROM,
        OPT_SERIAL, OPT_STATS, OPT_TIMEOUT, OPT_FLAT, OPT_HELP, OPT_VERSION, OPT_NEEDS,
-       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC };
+       OPT_NO_APIC, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST, OPT_USER_EXEC, OPT_DISPLAY, OPT_SERIAL_OUT2_GATE };
 
 static const struct option run_opts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -106,9 +121,13 @@ static const struct option run_opts[] = {
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "disk-ro", required_argument, NULL, OPT_DISK_RO },
+	{ "drive", required_argument, NULL, OPT_DRIVE },
+	{ "cdrom", required_argument, NULL, OPT_CDROM },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "display", required_argument, NULL, OPT_DISPLAY },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "no-apic", no_argument, NULL, OPT_NO_APIC },
+	{ "serial-out2-gate", no_argument, NULL, OPT_SERIAL_OUT2_GATE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "flat", optional_argument, NULL, OPT_FLAT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -119,7 +138,7 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+static int parse_option(int c, char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	switch (c) {
 	case OPT_ACCEL:
@@ -174,19 +193,11 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 	}
 	case OPT_DISK:
 	case OPT_DISK_RO:
-		/* One channel, one master: a second disk has nowhere to go. */
-		if (cfg->disk_path) {
-			snprintf(err, errlen, "--disk: only one disk image (the primary master); "
-				 "'%s' and '%s' given", cfg->disk_path, arg);
-			return -1;
-		}
-		if (!*arg) {
-			snprintf(err, errlen, "%s: empty file name", c == OPT_DISK ? "--disk" : "--disk-ro");
-			return -1;
-		}
-		cfg->disk_path = arg;
-		cfg->disk_read_only = c == OPT_DISK_RO;
-		return 0;
+		return cli_disk_option(cfg, arg, c == OPT_DISK_RO, err, errlen);
+	case OPT_CDROM:
+		return cli_cdrom_option(cfg, arg, err, errlen);
+	case OPT_DRIVE:
+		return cli_drive_option(cfg, arg, err, errlen);
 	case OPT_SERIAL:
 		if (!strcmp(arg, "stdio"))
 			cfg->serial = SERIAL_STDIO;
@@ -200,11 +211,28 @@ static int parse_option(int c, const char *arg, struct vm_config *cfg, char *err
 			return -1;
 		}
 		return 0;
+	case OPT_DISPLAY:
+		/* QEMU's -display none and -display curses; file:PATH is btvm's */
+		if (!strcmp(arg, "none"))
+			cfg->display = DISPLAY_NONE;
+		else if (!strcmp(arg, "curses"))
+			cfg->display = DISPLAY_CURSES;
+		else if (!strncmp(arg, "file:", 5) && arg[5]) {
+			cfg->display = DISPLAY_FILE;
+			cfg->display_path = arg + 5;
+		} else {
+			snprintf(err, errlen, "--display: '%s' is not none, curses or file:PATH", arg);
+			return -1;
+		}
+		return 0;
 	case OPT_STATS:
 		cfg->stats = true;
 		return 0;
 	case OPT_NO_APIC:
 		cfg->no_apic = true;
+		return 0;
+	case OPT_SERIAL_OUT2_GATE:
+		cfg->serial_out2_gate = true;
 		return 0;
 	case OPT_TIMEOUT: {
 		char *end;
@@ -312,6 +340,16 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 	}
 	if ((cfg->n_sandbox_selftest || cfg->no_sandbox) && *cmd != CLI_RUN) {
 		snprintf(err, errlen, "--no-sandbox and --sandbox-selftest go with 'btvm run'");
+		return -1;
+	}
+	if (cfg->display != DISPLAY_NONE && *cmd != CLI_RUN) {
+		snprintf(err, errlen, "--display goes with 'btvm run'");
+		return -1;
+	}
+	/* Both would draw on the terminal: the screen would be garbled. */
+	if (cfg->display == DISPLAY_CURSES && cfg->serial == SERIAL_STDIO) {
+		snprintf(err, errlen, "--display curses takes the terminal, where COM1 is too (--serial stdio, "
+			 "the default): add --serial none or --serial file:PATH");
 		return -1;
 	}
 	if (cfg->user_exec != USER_EXEC_AUTO && (*cmd != CLI_RUN || cfg->accel != ACCEL_BT)) {

@@ -8,12 +8,16 @@
 #define UNW_LOCAL_ONLY
 #include "monitor/crash_report.h"
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <linux/audit.h>
 #include <libunwind.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "monitor/host_probe.h"
+#include "monitor/sandbox.h"
 
 static crash_guest_fn guest_fn;
 static int in_report;
@@ -23,8 +27,25 @@ void crash_report_set_guest(crash_guest_fn fn)
 	guest_fn = fn;
 }
 
+static int unwinder_fds[4];
+static unsigned n_unwinder_fds;
+
+unsigned crash_report_unwinder_fds(const int **fds)
+{
+	*fds = unwinder_fds;
+	return n_unwinder_fds;
+}
+
 void crash_report_prepare(void)
 {
+	/* libunwind checks a word is mapped with mincore(2) and, as a last
+	 * resort, by writing it into a pipe of its own (libunwind 1.6,
+	 * x86_64/Ginit.c): the pipe's descriptors are the ones this first use
+	 * opens; the sandbox lets the unwinder read and write them. */
+	enum { SCAN = 256 };
+	static bool open_before[SCAN];
+	for (int fd = 0; fd < SCAN; fd++)
+		open_before[fd] = fcntl(fd, F_GETFD) >= 0;
 	unw_context_t ctx;
 	unw_cursor_t cur;
 	if (unw_getcontext(&ctx) == 0 && unw_init_local(&cur, &ctx) == 0)
@@ -32,6 +53,9 @@ void crash_report_prepare(void)
 			;
 	Dl_info info;
 	(void)dladdr((void *)(uintptr_t)crash_report_prepare, &info);
+	for (int fd = 0; fd < SCAN && n_unwinder_fds < 4; fd++)
+		if (!open_before[fd] && fcntl(fd, F_GETFD) >= 0)
+			unwinder_fds[n_unwinder_fds++] = fd;
 }
 
 static const char *base_name(const char *path)
@@ -115,11 +139,17 @@ void crash_report(int sig, const siginfo_t *si, ucontext_t *uc, const char *what
 			put(buf);
 		}
 	}
+	sandbox_quiet_refusals();
 	put("btvm: backtrace of the monitor (addr2line -f -i -e MODULE OFFSET names each frame):\n");
 	if (crash_backtrace(uc, buf, sizeof(buf)) == 0)
 		put("  (the unwinder could not start)\n");
 	else
 		put(buf);
+	if (sandbox_quiet_last() >= 0) {
+		snprintf(buf, sizeof(buf), "  (the sandbox refused the unwinder's system call %s, nr %d)\n",
+			 sandbox_syscall_name(AUDIT_ARCH_X86_64, sandbox_quiet_last()), sandbox_quiet_last());
+		put(buf);
+	}
 }
 
 static void on_crash(int sig, siginfo_t *si, void *ctx)

@@ -14,6 +14,9 @@
 /* Primes the unwinder (its first use allocates and may open files): call
  * before the sandbox is entered. */
 void crash_report_prepare(void);
+/* The descriptors the unwinder opened for itself (its memory-check pipe):
+ * the sandbox allows reads and writes on them. */
+unsigned crash_report_unwinder_fds(const int **fds);
 /* The backend's part of the report (guest EIP, CPL, mode); may be NULL.
  * Called from the signal handler: format into buf, no allocation. */
 typedef void (*crash_guest_fn)(char *buf, size_t len);

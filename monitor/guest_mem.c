@@ -48,7 +48,7 @@ int guest_mem_create(struct guest_mem *gm, uint64_t size, char *err, size_t errl
 			 (unsigned long long)size, strerror(errno));
 		goto fail;
 	}
-	/* Reserve the U-view (low 4 GiB) and K-view windows. */
+	/* Reserve the direct view (low 4 GiB), K-view and U-view windows. */
 	gm->uview_lo = mmap_min_addr();
 	if (!reserve(gm->uview_lo, BTVM_WINDOW_SIZE - gm->uview_lo) ||
 	    !reserve(BTVM_KVIEW_BASE, BTVM_WINDOW_SIZE) || !reserve(BTVM_UTVIEW_BASE, BTVM_WINDOW_SIZE)) {

@@ -1,8 +1,8 @@
 /* Guest RAM and the host address-space windows (docs/design.md, "Host
  * address space").  RAM is one memfd; the physical alias maps all of it
- * linearly.  The U-view and K-view windows are reserved PROT_NONE at
- * start-up (MAP_FIXED_NOREPLACE) so that nothing of the VMM lands there;
- * the shadow MMU maps guest pages into them. */
+ * linearly.  The direct view, K-view and U-view windows are reserved
+ * PROT_NONE at start-up (MAP_FIXED_NOREPLACE) so that nothing of the VMM
+ * lands there; the shadow MMU maps guest pages into them. */
 #ifndef BTVM_MONITOR_GUEST_MEM_H
 #define BTVM_MONITOR_GUEST_MEM_H
 #include <stdbool.h>
@@ -10,10 +10,8 @@
 #include <stdint.h>
 #include "devices/phys_mem.h"
 
-/* Host layout.  U-view: guest linear v at (UVIEW_BIAS + v) mod 2^32, i.e.
- * the whole low 4 GiB of the host (minus vm.mmap_min_addr), relocated so
- * that guest user code at virtual 0 lands at host 512 MiB. */
-#define BTVM_UVIEW_BIAS    0x20000000ull   /* B  */
+/* Host layout.  The low window [vm.mmap_min_addr, 4 GiB) is the direct
+ * view of --user-exec direct (bt/direct.c): guest linear v at host v. */
 #define BTVM_KVIEW_BASE    0x100000000ull  /* K: [4 GiB, 8 GiB) */
 #define BTVM_PHYS_BASE     0x200000000ull  /* P: [8 GiB, 8 GiB + RAM) */
 #define BTVM_UTVIEW_BASE   0x400000000ull  /* [16 GiB, 20 GiB): user view for translated CPL-3 code */
@@ -22,14 +20,14 @@
 struct guest_mem {
 	int fd;                 /* the memfd backing RAM */
 	struct phys_mem phys;   /* alias at BTVM_PHYS_BASE */
-	uint64_t uview_lo;      /* first host address reserved for the U-view */
+	uint64_t uview_lo;      /* first host address of the low window (vm.mmap_min_addr) */
 	bool windows_reserved;
 };
 
 /* The host windows, for whoever must know where guest memory can be
  * (the sandbox's allow-list): base and size, size 0 when not reserved. */
 enum guest_window {
-	GUEST_WIN_ULOW,     /* [uview_lo, 4 GiB): direct execution (reserved, unused yet) */
+	GUEST_WIN_ULOW,     /* [uview_lo, 4 GiB): the direct view (bt/direct.c) */
 	GUEST_WIN_KVIEW,    /* bt's supervisor view */
 	GUEST_WIN_PHYS,     /* the RAM alias (size = RAM) */
 	GUEST_WIN_UTVIEW,   /* bt's user view for translated CPL-3 code */

@@ -36,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "monitor/host_tsc.h"
 #include "monitor/kvm_probe.h"
 
 #ifndef HWCAP2_FSGSBASE
@@ -411,6 +412,17 @@ void host_probe_print(FILE *f)
 		"host mappings a guest's views may use (btvm evicts within it)");
 	fprintf(f, "%-15s %-4ld %s\n", "vm.mmap_min_addr", host_mmap_min_addr(),
 		"lowest host address a view page may have");
+	const char *how;
+	uint64_t hz = host_tsc_hz(&how);
+	struct cpu_model m = { .tsc_hz = hz };
+	uint32_t guest_khz = cpu_model_linux_tsc_khz(&m);
+	fprintf(f, "%-15s %llu.%03llu MHz (%s; %s); the guest's CPUID 15H: ", "host TSC",
+		(unsigned long long)hz / 1000000, (unsigned long long)hz / 1000 % 1000, how,
+		host_tsc_invariant() ? "invariant" : "not invariant");
+	if (guest_khz)
+		fprintf(f, "%u.%03u MHz\n", guest_khz / 1000, guest_khz % 1000);
+	else
+		fprintf(f, "%s\n", hz ? "no crystal (the guest calibrates)" : "none");
 	const char *mode;
 	if (host_has(HOST_COMPAT_MODE))
 		mode = host_has(HOST_FSGSBASE)

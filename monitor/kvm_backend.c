@@ -85,7 +85,18 @@ static int kvm_create(struct vm *vm, const struct boot_state *bs, char *err, siz
 		.rip = bs->eip, .rflags = 0x2,
 	};
 	if (kvm_handle_add_ram(&s->h, vm->mem.phys.base, vm->mem.phys.size, err, errlen) < 0 ||
-	    kvm_handle_create_vcpu(&s->h, err, errlen) < 0 ||
+	    kvm_handle_create_vcpu(&s->h, err, errlen) < 0)
+		return -1;
+	/* The guest TSC runs at KVM's rate for this vCPU (the host's unless
+	 * KVM scales it); CPUID 15H reports that. */
+	uint64_t tsc_hz = kvm_handle_tsc_hz(&s->h);
+	if (tsc_hz)
+		vm->cpu_model.tsc_hz = tsc_hz;
+	/* IA32_TSC_ADJUST is KVM's to implement; announced only where a
+	 * write to it moves the TSC (kvm_probe.c).  (PVM puts the host's
+	 * leaves 1, 7 and 0DH in front of the guest whatever btvm sets.) */
+	vm->cpu_model.tsc_adjust = kvm_probe(NULL) & KVM_CAN_TSC_OFFSET;
+	if (kvm_handle_set_cpu_model(&s->h, &vm->cpu_model, err, errlen) < 0 ||
 	    kvm_handle_set_flat32(&s->h, &regs, err, errlen) < 0 ||
 	    set_boot_segments(s, bs, err, errlen) < 0 ||
 	    set_run_sigmask(s, err, errlen) < 0)

@@ -15,6 +15,7 @@
 #define PROBE_GDT   0x3010u
 #define IRET_CODE   0x8000u
 #define PAGING_CODE 0x8100u
+#define TSC_CODE    0x8200u
 #define PORT_START  0x10   /* reached in flat protected mode */
 #define PORT_DONE   0x11   /* reached after the feature under test */
 
@@ -42,6 +43,28 @@ static const unsigned char paging_code[] = {
 	0xf4,
 };
 
+/* At TSC_CODE:    out 0x10,al; rdtsc; mov esi,edx; mov ecx,0x3b; xor eax,eax;
+ *                 mov edx,0x100; wrmsr (IA32_TSC_ADJUST = 2^40); rdtsc;
+ *                 sub edx,esi; cmp edx,0x100; jb .+2; out 0x11,al; hlt
+ * PORT_DONE only when the write moved the TSC by 2^40 (SDM Vol. 3B
+ * 17.17.3).  A KVM that cannot offset the guest's RDTSC (PVM: measured
+ * here, the MSR keeps the value and the TSC does not move) halts. */
+static const unsigned char tsc_code[] = {
+	0xe6, PORT_START,
+	0x0f, 0x31,
+	0x89, 0xd6,
+	0xb9, 0x3b, 0x00, 0x00, 0x00,
+	0x31, 0xc0,
+	0xba, 0x00, 0x01, 0x00, 0x00,
+	0x0f, 0x30,
+	0x0f, 0x31,
+	0x29, 0xf2,
+	0x81, 0xfa, 0x00, 0x01, 0x00, 0x00,
+	0x72, 0x02,
+	0xe6, PORT_DONE,
+	0xf4,
+};
+
 /* Runs one probe guest from `entry`.  Returns 0 when even PORT_START was
  * not reached (err says why), 1 when only PORT_START was, 2 when both. */
 static int run_guest(uint32_t entry, const char **why, char *err, size_t errlen)
@@ -58,6 +81,7 @@ static int run_guest(uint32_t entry, const char **why, char *err, size_t errlen)
 	}
 	memcpy(ram + IRET_CODE, iret_code, sizeof(iret_code));
 	memcpy(ram + PAGING_CODE, paging_code, sizeof(paging_code));
+	memcpy(ram + TSC_CODE, tsc_code, sizeof(tsc_code));
 	uint32_t *pd = (uint32_t *)(ram + PROBE_PD), *pt = (uint32_t *)(ram + PROBE_PT);
 	pd[0] = PROBE_PT | 3;
 	for (uint32_t i = 0; i < 512; i++)
@@ -126,7 +150,10 @@ static void probe_once(void)
 		return;
 	}
 	int pg = run_guest(PAGING_CODE, &why_pg, err, sizeof(err));
-	caps = KVM_CAN_PROTECTED | (iret == 2 ? KVM_CAN_IRET : 0) | (pg == 2 ? KVM_CAN_PAGING : 0);
+	const char *why_tsc;
+	int tsc = run_guest(TSC_CODE, &why_tsc, err, sizeof(err));
+	caps = KVM_CAN_PROTECTED | (iret == 2 ? KVM_CAN_IRET : 0) | (pg == 2 ? KVM_CAN_PAGING : 0) |
+	       (tsc == 2 ? KVM_CAN_TSC_OFFSET : 0);
 	if (caps == KVM_CAN_ALL) {
 		snprintf(caps_line, sizeof(caps_line),
 			 "kvm: this host's KVM (%s) runs 32-bit guests with and without paging", mod);
@@ -139,6 +166,11 @@ static void probe_once(void)
 		size_t n = strlen(missing);
 		snprintf(missing + n, sizeof(missing) - n, "%sturning on 32-bit paging (CR0.PG=1) ends in %s",
 			 n ? "; " : "", why_pg);
+	}
+	if (!(caps & KVM_CAN_TSC_OFFSET)) {
+		size_t n = strlen(missing);
+		snprintf(missing + n, sizeof(missing) - n, "%sa write to IA32_TSC_ADJUST does not move the TSC",
+			 n ? "; " : "");
 	}
 	snprintf(caps_line, sizeof(caps_line),
 		 "kvm: this host's KVM (%s) runs flat 32-bit protected mode, but %s", mod, missing);
@@ -177,6 +209,8 @@ int kvm_probe_parse_needs(const char *s, unsigned *needs)
 			*needs |= KVM_CAN_IRET;
 		else if (!strcmp(t, "paging"))
 			*needs |= KVM_CAN_PAGING;
+		else if (!strcmp(t, "tsc"))
+			*needs |= KVM_CAN_TSC_OFFSET;
 		else
 			return -1;
 	}

@@ -93,6 +93,37 @@ static int set_cpuid(struct kvm_handle *h, char *err, size_t errlen)
 	return 0;
 }
 
+int kvm_handle_set_cpu_model(struct kvm_handle *h, const struct cpu_model *m, char *err, size_t errlen)
+{
+	struct cpu_model_entry e[64];
+	size_t n = cpu_model_entries(m, e, sizeof(e) / sizeof(e[0]));
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->nent = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		c->entries[i] = (struct kvm_cpuid_entry2){
+			.function = e[i].leaf, .index = e[i].subleaf,
+			.flags = e[i].indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+			.eax = e[i].r.eax, .ebx = e[i].r.ebx, .ecx = e[i].r.ecx, .edx = e[i].r.edx,
+		};
+	int rc = ioctl(h->vcpu_fd, KVM_SET_CPUID2, c);
+	if (rc < 0)
+		snprintf(err, errlen, "KVM: cannot set the CPU model's CPUID: %s", strerror(errno));
+	free(c);
+	return rc < 0 ? -1 : 0;
+}
+
+uint64_t kvm_handle_tsc_hz(struct kvm_handle *h)
+{
+	if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) <= 0)
+		return 0;
+	int khz = ioctl(h->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	return khz > 0 ? (uint64_t)khz * 1000 : 0;
+}
+
 int kvm_handle_create_vcpu(struct kvm_handle *h, char *err, size_t errlen)
 {
 	h->vcpu_fd = ioctl(h->vm_fd, KVM_CREATE_VCPU, 0);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include "monitor/cpu_model.h"
 
 struct kvm_handle {
 	int kvm_fd, vm_fd, vcpu_fd;
@@ -17,6 +18,11 @@ struct kvm_handle {
 int kvm_handle_open(struct kvm_handle *h, char *err, size_t errlen);
 int kvm_handle_add_ram(struct kvm_handle *h, void *host, uint64_t size, char *err, size_t errlen);
 int kvm_handle_create_vcpu(struct kvm_handle *h, char *err, size_t errlen);
+/* Replaces the host-supported CPUID that create_vcpu installs with btvm's
+ * CPU model (the one bt shows). */
+int kvm_handle_set_cpu_model(struct kvm_handle *h, const struct cpu_model *m, char *err, size_t errlen);
+/* The vCPU's TSC frequency (KVM_GET_TSC_KHZ), 0 if KVM does not say. */
+uint64_t kvm_handle_tsc_hz(struct kvm_handle *h);
 int kvm_handle_set_flat32(struct kvm_handle *h, const struct kvm_regs *regs, char *err, size_t errlen);
 void kvm_handle_close(struct kvm_handle *h);
 /* "kvm_pvm", "kvm_intel", "kvm_amd" or "kvm", from /sys/module. */

@@ -7,7 +7,11 @@
  *   0x3F8-0x3FF COM1 (IRQ4)      0x600-0x60B ACPI PM1a/PM timer
  *   0xCF8, 0xCFC PCI configuration mechanism #1 (bus 0: i440FX, PIIX3 ISA
  *              and IDE functions)
- *   0x1F0-0x1F7, 0x3F6  primary ATA channel (IRQ14), the --disk master
+ *   0x1F0-0x1F7, 0x3F6  primary IDE channel (IRQ14): --disk, --drive index=0/1
+ *   0x170-0x177, 0x376  secondary IDE channel (IRQ15): --cdrom, --drive index=2/3
+ *   0x3B4-0x3B5, 0x3BA, 0x3C0-0x3CF, 0x3D4-0x3D5, 0x3DA  VGA (text buffer
+ *              at 0xB8000 is RAM; devices/vga.h)
+ *   0x510-0x511, 0x514-0x51B  QEMU's fw_cfg (monitor/fw_cfg_pc.c)
  * MMIO (unless --no-apic): IOAPIC 0xFEC00000, local APIC 0xFEE00000.
  *
  * Interrupt routing (unless --no-apic): every ISA IRQ line goes to the
@@ -146,6 +150,20 @@ static int apic_create(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* The two IDE channels and the drives of --disk, --cdrom and --drive
+ * (index = 2 * channel + unit). */
+static void ide_create(struct vm *vm)
+{
+	ata_init(&vm->ata[0], IRQ(ATA_PRIMARY_IRQ), 0);
+	ata_init(&vm->ata[1], IRQ(ATA_SECONDARY_IRQ), 1);
+	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++) {
+		const struct drive_config *d = &vm->cfg->drives[i];
+		if (d->present)
+			ata_attach(&vm->ata[i / 2], i % 2, d->cdrom ? ATA_CDROM : ATA_DISK,
+				   vm->drive_img[i].fd >= 0 ? &vm->drive_img[i] : NULL);
+	}
+}
+
 int platform_create(struct vm *vm, char *err, size_t errlen)
 {
 	io_bus_init(&vm->pio, "port I/O");
@@ -159,11 +177,14 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	rtc_init(&vm->rtc, &vm->tq, IRQ(8), NULL, NULL);
 	rtc_set_mem_size(&vm->rtc, vm->cfg->mem_bytes);
 	uart_init(&vm->com1, IRQ(4), serial_tx, vm);
+	uart_set_out2_gate(&vm->com1, vm->cfg->serial_out2_gate);
 	i8042_init(&vm->kbc, IRQ(1), IRQ(12), on_reset_request, vm);
 	debug_exit_init(&vm->dbg_exit, on_debug_exit, vm);
 	pci_host_init(&vm->pci);
 	pci_piix_init(&vm->piix);
-	ata_init(&vm->ata, IRQ(ATA_PRIMARY_IRQ), vm->disk.fd >= 0 ? &vm->disk : NULL);
+	ide_create(vm);
+	vga_init(&vm->vga);
+	vga_text_clear(&vm->mem.phys); /* the BIOS's blank mode 3 screen (RAM is >= 2 MiB) */
 
 	int rc = 0;
 	rc |= pic_register(&vm->pic, &vm->pio);
@@ -176,10 +197,14 @@ int platform_create(struct vm *vm, char *err, size_t errlen)
 	rc |= port80_register(&vm->pio);
 	rc |= pci_host_register(&vm->pci, &vm->pio);
 	rc |= pci_piix_attach(&vm->piix, &vm->pci);
-	rc |= ata_register(&vm->ata, &vm->pio, ATA_PRIMARY_CMD, ATA_PRIMARY_CTL);
+	rc |= ata_register(&vm->ata[0], &vm->pio, ATA_PRIMARY_CMD, ATA_PRIMARY_CTL);
+	rc |= ata_register(&vm->ata[1], &vm->pio, ATA_SECONDARY_CMD, ATA_SECONDARY_CTL);
+	rc |= vga_register(&vm->vga, &vm->pio);
 	if (rc) {
 		snprintf(err, errlen, "internal error: overlapping device port ranges");
 		return -1;
 	}
-	return vm->has_apic ? apic_create(vm, err, errlen) : 0;
+	if (vm->has_apic && apic_create(vm, err, errlen) < 0)
+		return -1;
+	return fw_cfg_pc_setup(vm, err, errlen);
 }

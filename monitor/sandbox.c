@@ -11,7 +11,8 @@
  * si_arch) to the thread that made the call; the handler prints one
  * line with a name from a table built before the filter went on, and
  * ends the process with BTVM_EXIT_SANDBOX.  The handler uses only
- * write(2), tcsetattr (through console_restore) and _exit(2), all
+ * write(2), tcsetattr (through console_restore and display_tty_restore)
+ * and _exit(2), all
  * async-signal-safe (POSIX.1-2017 2.4.3) and all allowed by the filter. */
 #include "monitor/sandbox.h"
 #include <errno.h>
@@ -30,7 +31,10 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <ucontext.h>
 #include <unistd.h>
+#include "monitor/crash_report.h"
+#include "monitor/display.h"
 #include "monitor/vm.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
@@ -126,13 +130,33 @@ size_t sandbox_format_blocked(char *buf, size_t len, uint32_t arch, int nr)
 	return at;
 }
 
+static volatile sig_atomic_t quiet_refusals;
+static volatile sig_atomic_t quiet_last = -1;
+
+int sandbox_quiet_last(void)
+{
+	return quiet_last;
+}
+
+void sandbox_quiet_refusals(void)
+{
+	quiet_refusals = 1;
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
-	(void)ctx;
+	if (quiet_refusals) {
+		/* the crash report is being written: the call fails (ENOSYS)
+		 * instead of ending btvm before the report does */
+		((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+		quiet_last = si->si_syscall;
+		return;
+	}
 	char line[160];
 	size_t n = sandbox_format_blocked(line, sizeof(line), si->si_arch, si->si_syscall);
 	console_restore();
+	display_tty_restore();
 	if (write(STDERR_FILENO, line, n) < 0)
 		n = 0;
 	_exit(BTVM_EXIT_SANDBOX);
@@ -145,7 +169,7 @@ void sandbox_spec_init(struct sandbox_spec *s)
 	memset(s, 0, sizeof(*s));
 	s->memfd = -1;
 	s->tty_fd = -1;
-	s->disk_fd = -1;
+	s->display_fd = -1;
 	s->kvm_vcpu_fd = -1;
 }
 
@@ -171,6 +195,14 @@ void sandbox_spec_add_fd(int *fds, unsigned *n, int fd)
 	fds[(*n)++] = fd;
 }
 
+void sandbox_spec_add_drive(struct sandbox_spec *s, int fd, bool writable)
+{
+	if (fd < 0 || s->n_drives >= SANDBOX_MAX_DRIVES)
+		return;
+	s->drive_fds[s->n_drives] = fd;
+	s->drive_writable[s->n_drives++] = writable;
+}
+
 void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s)
 {
 	sandbox_spec_init(s);
@@ -191,8 +223,20 @@ void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s)
 		if (isatty(STDIN_FILENO))
 			s->tty_fd = STDIN_FILENO;
 	}
-	/* --disk: the ATA device reads and writes the image (devices/ata_cmd.c). */
-	s->disk_fd = vm->disk.fd;
+	/* The crash report's unwinder checks memory through a pipe of its
+	 * own (monitor/crash_report.c). */
+	const int *ufds;
+	for (unsigned i = 0, n = crash_report_unwinder_fds(&ufds); i < n; i++) {
+		sandbox_spec_add_fd(s->read_fds, &s->n_read, ufds[i]);
+		sandbox_spec_add_fd(s->write_fds, &s->n_write, ufds[i]);
+	}
+	/* The IDE drives read and write their images (devices/ata_cmd.c,
+	 * devices/atapi.c); a read-only image (--disk-ro, readonly=on, a CD)
+	 * is never written. */
+	for (unsigned i = 0; i < BTVM_IDE_DRIVES; i++)
+		sandbox_spec_add_drive(s, vm->drive_img[i].fd, !vm->drive_img[i].read_only);
+	/* --display: the screen file, or stdout's terminal (monitor/display.c). */
+	display_sandbox_spec(s);
 	if (vm->backend->sandbox_spec)
 		vm->backend->sandbox_spec(vm, s);
 }
@@ -334,10 +378,19 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 		ALLOW(r, ioctl, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->tty_fd), SCMP_A1(SCMP_CMP_EQ, TCGETS));
 	}
 
-	if (s->disk_fd >= 0) {
-		ALLOW(r, pread64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
-		ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
-		ALLOW(r, fdatasync, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->disk_fd));
+	for (unsigned i = 0; i < s->n_drives; i++) {
+		uint64_t fd = (uint64_t)s->drive_fds[i];
+		ALLOW(r, pread64, SCMP_A0(SCMP_CMP_EQ, fd));
+		if (s->drive_writable[i]) {
+			ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, fd));
+			ALLOW(r, fdatasync, SCMP_A0(SCMP_CMP_EQ, fd));
+		}
+	}
+	/* --display file:PATH rewrites the file in place: writes at offset
+	 * 0, then cut to length.  Nothing else on that descriptor. */
+	if (s->display_fd >= 0) {
+		ALLOW(r, pwrite64, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->display_fd));
+		ALLOW(r, ftruncate, SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->display_fd));
 	}
 
 	/* KVM: the vCPU only; the VM and /dev/kvm fds get nothing. */
@@ -381,6 +434,11 @@ static void add_rules(struct rules *r, const struct sandbox_spec *s)
 	ALLOW0(r, rt_sigtimedwait);
 	ALLOW0(r, rt_sigprocmask);
 	ALLOW0(r, rt_sigreturn);
+	/* The crash report's unwinder (libunwind, crash_report.c) checks that
+	 * a stack word it is about to read is mapped with mincore(2) over at
+	 * most two pages; residency of two pages of btvm's own memory is all
+	 * that can tell. */
+	ALLOW(r, mincore, SCMP_A1(SCMP_CMP_LE, 2 * 4096));
 	ALLOW0(r, restart_syscall);
 	/* signal(sig, SIG_DFL) + raise() on fatal paths (bt's fatal host
 	 * fault, console's SIGINT/SIGTERM/SIGHUP); pthread_kill of the vCPU

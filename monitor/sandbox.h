@@ -17,6 +17,7 @@ struct vm;
 
 #define SANDBOX_MAX_FDS 8
 #define SANDBOX_MAX_RANGES 8
+#define SANDBOX_MAX_DRIVES 4
 
 struct sandbox_range {
 	uint64_t base, size;
@@ -48,7 +49,12 @@ struct sandbox_spec {
 	int write_fds[SANDBOX_MAX_FDS];  /* write(2) */
 	unsigned n_write;
 	int tty_fd;                 /* ioctl(tty_fd, TCSETS/TCGETS): restore the terminal; -1: none */
-	int disk_fd;                /* pread64/pwrite64/fdatasync: the --disk image; -1: none */
+	/* The IDE drives' images (--disk, --cdrom, --drive): pread64 on each;
+	 * pwrite64 and fdatasync only on the writable ones. */
+	int drive_fds[SANDBOX_MAX_DRIVES];
+	bool drive_writable[SANDBOX_MAX_DRIVES];
+	unsigned n_drives;
+	int display_fd;             /* pwrite64/ftruncate: the --display file: screen; -1: none */
 	int kvm_vcpu_fd;            /* KVM_RUN, KVM_INTERRUPT, KVM_GET_REGS, KVM_GET_SREGS; -1: none */
 	bool direct_exec;           /* bt --user-exec direct: executable guest code pages in the
 				       low 4 GiB and modify_ldt writes (bt/direct.c) */
@@ -62,8 +68,16 @@ void sandbox_spec_init(struct sandbox_spec *s);
 void sandbox_spec_add_reserved(struct sandbox_spec *s, uint64_t base, uint64_t size);
 void sandbox_spec_add_remap(struct sandbox_spec *s, uint64_t base, uint64_t size);
 void sandbox_spec_add_fd(int *fds, unsigned *n, int fd);
+void sandbox_spec_add_drive(struct sandbox_spec *s, int fd, bool writable);
 /* The monitor's part (guest windows, console fds) plus the backend's. */
 void sandbox_spec_from_vm(struct vm *vm, struct sandbox_spec *s);
+
+/* From now on a refused call fails with ENOSYS instead of ending btvm:
+ * for the crash report (crash_report.c), whose unwinder may probe memory
+ * with mincore(2) and must still finish. */
+void sandbox_quiet_refusals(void);
+/* The last call refused that way (its number), or -1. */
+int sandbox_quiet_last(void);
 
 /* Installs the filter on all threads (SECCOMP_FILTER_FLAG_TSYNC) and the
  * SIGSYS handler.  Checks first that the process's mappings agree with

@@ -9,6 +9,7 @@
 #include "devices/ata.h"
 #include "devices/debug_exit.h"
 #include "devices/disk_image.h"
+#include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/io_bus.h"
 #include "devices/ioapic.h"
@@ -21,9 +22,11 @@
 #include "devices/rtc_cmos.h"
 #include "devices/timer_queue.h"
 #include "devices/uart16550.h"
+#include "devices/vga.h"
 #include "loader/e820.h"
 #include "monitor/backend.h"
 #include "monitor/cli.h"
+#include "monitor/cpu_model.h"
 #include "monitor/guest_mem.h"
 
 /* btvm's own exit statuses are even; the guest's debug-exit ones are odd. */
@@ -68,9 +71,15 @@ struct vm {
 	struct acpi_pm acpi_pm;
 	struct pci_host pci;
 	struct pci_piix piix;
-	struct ata_channel ata;      /* primary IDE channel */
-	struct disk_image disk;      /* --disk; fd -1 without one */
+	struct ata_channel ata[2];   /* primary and secondary IDE channels */
+	/* the images of cfg->drives[] (index 0-3); fd -1 where none */
+	struct disk_image drive_img[BTVM_IDE_DRIVES];
+	struct vga vga;              /* VGA text mode: registers; the text buffer is RAM */
+	struct fw_cfg fw_cfg;        /* QEMU's fw_cfg (monitor/fw_cfg_pc.c) */
 
+	/* What CPUID shows the guest, under either backend (cpu_model.h);
+	 * set before the backend is created. */
+	struct cpu_model cpu_model;
 	const struct cpu_backend *backend;
 	void *backend_state;
 
@@ -103,6 +112,10 @@ void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
  * backend should end the run. */
 int vm_apic_base_read(struct vm *vm, uint64_t *value);
 int vm_apic_base_write(struct vm *vm, uint64_t value);
+
+/* fw_cfg_pc.c: the fw_cfg device with the PC's items, and the SMBIOS
+ * tables in memory; after the kernel is loaded. */
+int fw_cfg_pc_setup(struct vm *vm, char *err, size_t errlen);
 
 /* run_loop.c */
 int vm_run(struct vm *vm);

@@ -11,6 +11,7 @@ PACKAGES=(
   build-essential cmake pkg-config gcc-multilib   # C17 host build, -m32 guests
   libzydis-dev libseccomp-dev libunwind-dev libjemalloc-dev libcmocka-dev
   qemu-system-x86                                 # the reference (TCG) runs
+  qemu-user-static                                # qemu-i386: the fuzz oracle on hosts without i386
   python3                                         # small test helpers
 )
 

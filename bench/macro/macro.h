@@ -1,5 +1,7 @@
 /* btvm macro benchmarks: i386 Linux programs timed inside the Linux guest
- * (and natively).  See bench/README.md, "Macro benchmarks".
+ * (and natively; built for x86-64 too, for hosts that run no i386 code:
+ * keep the sources free of i386-only code).  See bench/README.md, "Macro
+ * benchmarks".
  *
  * Each benchmark is one file.  A "timed" benchmark does N operations per
  * call and is run by macro_timed() for a target time, reporting ns per

@@ -1,6 +1,8 @@
 /* btvm macro benchmarks: one static i386 program (gcc -m32 -static) that
  * runs inside the Linux guest and, unchanged, on the host (the native
- * column).  See bench/README.md, "Macro benchmarks".
+ * column).  The same sources also build for x86-64 (macro-x86_64), the
+ * native column on a host that runs no i386 code.  See bench/README.md,
+ * "Macro benchmarks".
  *
  *   macro [ms=N] [NAME...]      NAME: a benchmark, or all (the default)
  *   macro tsc-khz               prints the TSC's rate in kHz (for run.sh)

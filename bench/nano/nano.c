@@ -76,8 +76,10 @@ static inline uint64_t now(void)
 }
 
 volatile uint32_t bench_divzero_count, bench_irq_count;
-extern char bench_syscall_entry[], bench_sysenter_entry[], bench_divzero_entry[], bench_irq0_entry[];
+extern char bench_syscall_entry[], bench_sysenter_entry[], bench_divzero_entry[], bench_irq0_entry[],
+	bench_userexit_entry[];
 uint32_t bench_sysenter_loop(uint32_t n);       /* stubs.S, ring 3 */
+uint32_t bench_userexit_loop(uint32_t n);       /* stubs.S, ring 3, a page of its own */
 
 static uint8_t frames[4][4096] ALIGNED(4096);   /* data pages for the paging benchmarks */
 static uint32_t dir_b[1024] ALIGNED(4096);      /* ctxsw: the second address space */
@@ -170,6 +172,16 @@ static uint32_t user_sysenter(uint32_t n)
 {
 	uint64_t t0 = now();
 	uint32_t r = bench_sysenter_loop(n);
+	uint64_t t1 = now();
+	user_cycles = t1 - t0;
+	user_result = r;
+	return 0;
+}
+
+static uint32_t user_userexit(uint32_t n)
+{
+	uint64_t t0 = now();
+	uint32_t r = bench_userexit_loop(n);
 	uint64_t t1 = now();
 	user_cycles = t1 - t0;
 	user_result = r;
@@ -269,6 +281,33 @@ static uint64_t sysenter_run(uint32_t n)
 static const char *sysenter_check(uint32_t n)
 {
 	return user_result == user_call_sum(n) ? NULL : "SYSENTER did not return EBX + 1 to ring 3 every time";
+}
+
+/* userexit: ring 3, paging on, `int $0x81` through a DPL-3 interrupt gate
+ * to a handler of three instructions and IRET back -- the syscall
+ * benchmark on another vector, from a page of its own.  Under btvm
+ * --user-exec direct every iteration is a world switch out of the CPU
+ * and back (stubs.S): this times direct execution's exit round trip. */
+#define VEC_USEREXIT 0x81
+static void userexit_setup(void)
+{
+	paging_on();
+	idt_set_gate(VEC_USEREXIT, (uint32_t)bench_userexit_entry, SEL_KCODE, GATE_INT(3));
+}
+static void userexit_teardown(void)
+{
+	idt_set_gate(VEC_USEREXIT, isr_stub_addr(VEC_USEREXIT), SEL_KCODE, GATE_INT(0));
+	paging_off();
+}
+static uint64_t userexit_run(uint32_t n)
+{
+	user_result = 0;
+	run_user(user_userexit, n, user_eflags());
+	return user_cycles;
+}
+static const char *userexit_check(uint32_t n)
+{
+	return user_result == user_call_sum(n) ? NULL : "int 0x81 did not return EBX + ECX to ring 3 every time";
 }
 
 /* usercompute: ring 3, paging on, the xorshift/load/store loop over a
@@ -562,6 +601,8 @@ static const struct bench benches[] = {
 	  syscall_setup, syscall_run, syscall_check, syscall_teardown },
 	{ "sysenter", "iret,paging", "SYSENTER from ring 3 (paging on) to a 3-instruction handler (STI last) and SYSEXIT back", 1, 0,
 	  sysenter_setup, sysenter_run, sysenter_check, sysenter_teardown },
+	{ "userexit", "iret,paging", "int 0x81 from ring 3 (paging on, a page of its own) to a 3-instruction handler and IRET back", 1, 0,
+	  userexit_setup, userexit_run, userexit_check, userexit_teardown },
 	{ "in", "none", "inb from port 0x61 (system control port B) at CPL0", OPS_UNROLL, 0,
 	  NULL, in_run, NULL, NULL },
 	{ "cr3", "paging", "mov to CR3 (same page directory) with paging on", OPS_UNROLL, 0,

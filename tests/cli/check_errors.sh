@@ -12,8 +12,8 @@
 #   - exactly one line on stderr, starting with "btvm: ",
 #   - nothing on stdout,
 #   - the input file (when there is one) is unchanged (sha256sum).
-# Images named flat-* run with --flat --mem 2M.  Then bad --disk images and
-# options, and an image in use by another btvm.  It prints one line per case
+# Images named flat-* run with --flat --mem 2M.  Then bad --disk, --cdrom
+# and --drive images and options, and an image in use by another btvm.  It prints one line per case
 # and exits 1 if any case fails (2 on bad usage).
 set -u
 
@@ -148,11 +148,48 @@ if [ -f "$GOOD" ] && [ -f "$DIR/disk-good.img" ]; then
 	check "disk-is-a-fifo" "" run --accel kvm --disk-ro "$TMP/a-fifo" "$GOOD"
 	check "disk-empty-name" "" run --accel kvm --disk "" "$GOOD"
 	check "two-disks" "$DISK" run --accel kvm --disk "$DISK" --disk-ro "$DISK" "$GOOD"
+	# --cdrom and --drive: the same file rules (a CD in whole 2048-byte
+	# blocks), QEMU's -drive keys, and one drive per position.
+	check "cdrom-missing" "" run --accel kvm --cdrom "$DIR/no-such.iso" "$GOOD"
+	check "cdrom-empty" "$DIR/disk-empty.img" run --accel kvm --cdrom "$DIR/disk-empty.img" "$GOOD"
+	check "cdrom-not-whole-blocks" "$DIR/cd-not-whole-blocks.iso" \
+		run --accel kvm --cdrom "$DIR/cd-not-whole-blocks.iso" "$GOOD"
+	check "cdrom-is-a-directory" "" run --accel kvm --cdrom "$TMP/a-directory" "$GOOD"
+	check "drive-cdrom-not-whole-blocks" "$DIR/cd-not-whole-blocks.iso" \
+		run --accel kvm --drive "file=$DIR/cd-not-whole-blocks.iso,if=ide,index=3,media=cdrom" "$GOOD"
+	check "drive-not-whole-sectors" "$DIR/disk-not-whole-sectors.img" \
+		run --accel kvm --drive "file=$DIR/disk-not-whole-sectors.img,if=ide,index=1,format=raw" "$GOOD"
+	check "drive-missing" "" run --accel kvm --drive "file=$DIR/no-such-disk.img,index=1" "$GOOD"
+	check "drive-is-a-directory" "" run --accel kvm --drive "file=$TMP/a-directory,index=2" "$GOOD"
+	check "drive-is-a-char-device" "" run --accel kvm --drive "file=/dev/null,index=3" "$GOOD"
+	check "drive-without-file" "" run --accel kvm --drive "if=ide,index=1" "$GOOD"
+	check "drive-unknown-key" "$DISK" run --accel kvm --drive "file=$DISK,cache=none" "$GOOD"
+	check "drive-not-key-value" "$DISK" run --accel kvm --drive "$DISK" "$GOOD"
+	check "drive-if-virtio" "$DISK" run --accel kvm --drive "file=$DISK,if=virtio" "$GOOD"
+	check "drive-format-qcow2" "$DISK" run --accel kvm --drive "file=$DISK,format=qcow2" "$GOOD"
+	check "drive-index-4" "$DISK" run --accel kvm --drive "file=$DISK,index=4" "$GOOD"
+	check "drive-media-floppy" "$DISK" run --accel kvm --drive "file=$DISK,media=floppy" "$GOOD"
+	check "drive-readonly-maybe" "$DISK" run --accel kvm --drive "file=$DISK,readonly=maybe" "$GOOD"
+	check "drive-cdrom-readonly-off" "$DISK" run --accel kvm --drive "file=$DISK,media=cdrom,readonly=off" "$GOOD"
+	check "drive-key-twice" "$DISK" run --accel kvm --drive "file=$DISK,index=1,index=1" "$GOOD"
+	check "drive-index-0-with-disk" "$DISK" run --accel kvm --disk "$DISK" --drive "file=$DISK,index=0" "$GOOD"
+	check "two-drives-one-index" "$DISK" \
+		run --accel kvm --drive "file=$DISK,index=1,readonly=on" --drive "file=$DISK,index=1,readonly=on" "$GOOD"
+	check "cdrom-with-drive-index-2" "$DISK" run --accel kvm --drive "file=$DISK,index=2" --cdrom "$DISK" "$GOOD"
+	check "five-drives" "$DISK" run --accel kvm --drive "file=$DISK,readonly=on" --drive "file=$DISK,readonly=on" \
+		--drive "media=cdrom" --drive "file=$DISK,readonly=on" --drive "file=$DISK,readonly=on" "$GOOD"
+	check "one-image-two-writable-drives" "$DISK" \
+		run --accel kvm --drive "file=$DISK,index=1" --drive "file=$DISK,index=3" "$GOOD"
+	check "drive-with-bad-kernel" "$DISK" run --accel kvm --drive "file=$DISK,index=1" "$DIR/bad-checksum.elf"
+	check "drive-good-and-drive-bad" "$DISK" \
+		run --accel kvm --drive "file=$DISK,index=1" --drive "file=$DIR/disk-empty.img,index=3" "$GOOD"
 	check "disk-with-bad-kernel" "$DISK" run --accel kvm --disk "$DISK" "$DIR/bad-checksum.elf"
 	if [ "$(id -u)" != 0 ]; then   # root can open any file for writing
 		cp "$DISK" "$TMP/read-only.img" && chmod 444 "$TMP/read-only.img"
 		check "disk-read-only-file-without-disk-ro" "$TMP/read-only.img" \
 			run --accel kvm --disk "$TMP/read-only.img" "$GOOD"
+		check "drive-read-only-file-without-readonly" "$TMP/read-only.img" \
+			run --accel kvm --drive "file=$TMP/read-only.img,index=3" "$GOOD"
 	fi
 	# An image in use by another btvm: start one on spin-serial.bin (bt,
 	# which every host can run), wait for its guest's first byte on COM1
@@ -170,6 +207,8 @@ if [ -f "$GOOD" ] && [ -f "$DIR/disk-good.img" ]; then
 	if [ -s "$TMP/holder.out" ]; then
 		check "disk-in-use" "$DISK" run --accel kvm --disk "$DISK" "$GOOD"
 		check "disk-ro-in-use-by-a-writer" "$DISK" run --accel kvm --disk-ro "$DISK" "$GOOD"
+		check "drive-in-use" "$DISK" run --accel kvm --drive "file=$DISK,index=1" "$GOOD"
+		check "drive-readonly-in-use-by-a-writer" "$DISK" run --accel kvm --drive "file=$DISK,index=1,readonly=on" "$GOOD"
 	else
 		total=$((total + 1))
 		failed=$((failed + 1))
@@ -194,6 +233,34 @@ else
 	total=$((total + 1))
 	failed=$((failed + 1))
 	echo "FAIL good-linux.bin / big-initrd.img: missing from '$DIR' (needed for the Linux cases)"
+fi
+
+# --display: bad values, curses without a terminal of its own, files that
+# cannot be written.  Under bt, so that the display is set up on any host.
+check "display-sdl" "$GOOD" run --accel bt --display sdl "$GOOD"
+check "display-file-empty-path" "$GOOD" run --accel bt --display file: "$GOOD"
+check "display-curses-with-serial-stdio" "$GOOD" run --accel bt --display curses "$GOOD"
+check "display-curses-stdout-not-a-terminal" "$GOOD" run --accel bt --display curses --serial none "$GOOD"
+check "display-file-in-missing-directory" "$GOOD" run --accel bt --display "file:$TMP/no-such-dir/screen.txt" "$GOOD"
+check "display-file-is-a-directory" "$GOOD" run --accel bt --display "file:$TMP/a-directory" "$GOOD"
+check "display-with-probe" "" probe --display "file:$TMP/screen.txt"
+# Accepted: a bzImage whose syssize, rounded up, counts up to 15 bytes past
+# the end of the file (QEMU and GRUB boot those).  It must start (its code
+# writes 0 to isa-debug-exit: status 1) with nothing on stderr.
+ROUNDED="$DIR/good-linux-syssize-rounded-up.bin"
+total=$((total + 1))
+if [ -f "$ROUNDED" ]; then
+	"${TIMEOUT[@]}" "$BTVM" run --accel bt --serial none --timeout 20 "$ROUNDED" >"$TMP/out" 2>"$TMP/err" </dev/null
+	rc=$?
+	if [ "$rc" -eq 1 ] && [ ! -s "$TMP/err" ]; then
+		echo "PASS linux-syssize-rounded-up: accepted (status 1)"
+	else
+		failed=$((failed + 1))
+		echo "FAIL linux-syssize-rounded-up: status $rc (want 1), stderr: $(head -c 300 "$TMP/err")"
+	fi
+else
+	failed=$((failed + 1))
+	echo "FAIL good-linux-syssize-rounded-up.bin missing from '$DIR'"
 fi
 
 # Command-line errors.

@@ -6,8 +6,11 @@
  * It also writes good-multiboot.elf (a valid multiboot ELF kernel, NOT
  * printed) for the cases where the kernel is fine but a module or the
  * initrd is not, good-linux.bin (a valid bzImage, NOT printed, with
- * initrd_addr_max 2 MiB - 1 and cmdline_size 32) for the Linux ones, and
- * disk images for the --disk cases (not printed).  Host program, no dependencies; used by check_errors.sh. */
+ * initrd_addr_max 2 MiB - 1 and cmdline_size 32) for the Linux ones,
+ * good-linux-syssize-rounded-up.bin (15 bytes short of syssize * 16: a
+ * kernel that must load, NOT printed), and disk and CD images for the
+ * --disk, --cdrom and --drive cases (not printed).  Host program, no
+ * dependencies; used by check_errors.sh. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +224,17 @@ int main(int argc, char **argv)
 	linux_good(b);
 	emit("linux-truncated-header.bin", b, 0x230, 1);
 
+	/* syssize is rounded up: 16 bytes short of syssize * 16 is cut off... */
+	linux_good(b);
+	emit("linux-truncated-by-16-bytes.bin", b, LNX_IMG - 16, 1);
+	/* ...15 short is a whole kernel (QEMU and GRUB boot it); NOT printed:
+	 * check_errors.sh runs it and expects it to start.  Its code writes 0
+	 * to isa-debug-exit (status 1). */
+	linux_good(b);
+	static const uint8_t exit0[] = { 0xB0, 0x00, 0xE6, 0xF4, 0xF4 };  /* mov al,0; out 0xf4,al; hlt */
+	memcpy(b + LNX_SETUP, exit0, sizeof(exit0));
+	emit("good-linux-syssize-rounded-up.bin", b, LNX_IMG - 15, 0);
+
 	linux_good(b);
 	w16(b + 0x206, 0x0205);
 	emit("linux-protocol-2.05.bin", b, LNX_IMG, 1);
@@ -263,6 +277,8 @@ int main(int argc, char **argv)
 	emit("disk-empty.img", zeros, 0, 0);
 	emit("disk-not-whole-sectors.img", zeros, 1000, 0);
 	emit("disk-good.img", zeros, sizeof(zeros), 0);
+	/* whole 512-byte sectors, not whole 2048-byte CD blocks */
+	emit("cd-not-whole-blocks.iso", zeros, 3 * 512, 0);
 	static const uint8_t spin[] = {
 		0x66, 0xBA, 0xF8, 0x03,   /* mov dx, 0x3f8 */
 		0xB0, 'R',                /* mov al, 'R' */

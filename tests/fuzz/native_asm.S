@@ -56,6 +56,23 @@ fz_tail:
 	xor eax, eax
 	ret
 
+/* The fault handler's entry (sa_sigaction): the kernel enters a signal
+ * handler with DF clear, as the ABI wants at every call; qemu-user (7.2)
+ * enters it with the guest's EFLAGS, DF too.  A sequence that faults
+ * after std then ran the handler and siglongjmp with DF=1, and glibc's
+ * string code wrote its copies backwards over the stack ("stack smashing
+ * detected").  AC is cleared too (no unaligned access may trap in C
+ * code).  The stack is left as it came: fz_on_fault gets the same
+ * arguments. */
+	.globl fz_fault_entry
+	.type fz_fault_entry, @function
+fz_fault_entry:
+	cld
+	pushfd
+	and dword ptr [esp], ~0x40000
+	popfd
+	jmp fz_on_fault
+
 	.data
 	.globl fz_in, fz_out, fz_tail_ptr
 fz_in:		.space 36

@@ -24,13 +24,26 @@
 #             disk's IDENTIFY strings set to btvm's (model "btvm ATA disk",
 #             serial BTVM00001, firmware 1.0) so both print the same; btvm
 #             gets --disk IMAGE.
+# --drives GEN  gives the guest several IDE drives: the runner runs `bash
+#             GEN DIR`, which makes fresh images in DIR (its temporary
+#             directory) and prints one line per drive, "INDEX MEDIA
+#             [FILE]" (MEDIA disk or cdrom; no FILE: an empty CD drive).
+#             QEMU and btvm both get -drive / --drive
+#             if=ide,index=INDEX,media=MEDIA[,file=DIR/FILE,format=raw],
+#             and QEMU the IDENTIFY strings of btvm's disks and CD-ROM
+#             (model, firmware; the serial numbers differ: btvm numbers
+#             them by position).
+# --screen FILE  the test draws on the VGA text screen: QEMU gets a VGA
+#             (-device isa-vga: -nodefaults leaves none; ISA, so that the
+#             PCI bus stays as btvm's), btvm gets --display file:SCREEN, and
+#             SCREEN (the text screen when the guest stopped) must equal FILE.
 # Exit: 0 pass, 1 fail, 77 skip.  Set GUEST_KEEP_OUTPUT=DIR to keep the
 # raw output there.
 set -u
 
-backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" qemu="${QEMU:-qemu-system-i386}"
+backend="" btvm="" needs="none" expect="" elf="" stdin_file=/dev/null disk_gen="" drives_gen="" screen="" qemu="${QEMU:-qemu-system-i386}"
 usage() {
-	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging] [--stdin FILE] [--disk GEN] --expect FILE ELF" >&2
+	echo "usage: $0 --backend qemu|kvm|bt [--btvm PATH] [--qemu PATH] [--needs none|iret,paging,tsc] [--stdin FILE] [--disk GEN] [--drives GEN] [--screen FILE] --expect FILE ELF" >&2
 	exit 1
 }
 while [ $# -gt 0 ]; do
@@ -42,6 +55,8 @@ while [ $# -gt 0 ]; do
 	--expect) expect="${2:-}"; shift 2 || usage ;;
 	--stdin) stdin_file="${2:-}"; shift 2 || usage ;;
 	--disk) disk_gen="${2:-}"; shift 2 || usage ;;
+	--drives) drives_gen="${2:-}"; shift 2 || usage ;;
+	--screen) screen="${2:-}"; shift 2 || usage ;;
 	--) shift; elf="${1:-}"; shift || usage ;;
 	-*) echo "run-guest: unknown option $1" >&2; usage ;;
 	*) [ -z "$elf" ] || usage; elf="$1"; shift ;;
@@ -51,8 +66,16 @@ done
 [ -f "$elf" ] || { echo "run-guest: no guest ELF at $elf (build the guest-tests target)" >&2; exit 1; }
 [ -e "$expect" ] || { echo "run-guest: no expected output at $expect" >&2; exit 1; }
 case "$needs" in
-none | iret | paging | iret,paging | paging,iret) ;;
-*) echo "run-guest: --needs must be none, iret, paging or iret,paging (got '$needs')" >&2; exit 1 ;;
+none) ;;
+*[!a-z,]* | ,* | *, | *,,*) echo "run-guest: --needs must be none or a list of iret, paging, tsc (got '$needs')" >&2; exit 1 ;;
+*)
+	for n in ${needs//,/ }; do
+		case $n in
+		iret | paging | tsc) ;;
+		*) echo "run-guest: --needs must be none or a list of iret, paging, tsc (got '$needs')" >&2; exit 1 ;;
+		esac
+	done
+	;;
 esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-guest.XXXXXX") || exit 1
@@ -72,6 +95,30 @@ if [ -n "$disk_gen" ]; then
 		-global ide-hd.ver=1.0)
 	btvm_disk=(--disk "$tmp/disk.img")
 fi
+if [ -n "$drives_gen" ]; then
+	[ -f "$drives_gen" ] || { echo "run-guest: no drive generator at $drives_gen" >&2; exit 1; }
+	mkdir "$tmp/drives"
+	if ! bash "$drives_gen" "$tmp/drives" >"$tmp/drives.list" 2>"$tmp/drives-gen.err"; then
+		echo "FAIL: $name: drive generator $drives_gen failed:"
+		cat "$tmp/drives-gen.err"
+		exit 1
+	fi
+	qemu_disk+=(-global "ide-hd.model=btvm ATA disk" -global ide-hd.ver=1.0
+		-global "ide-cd.model=btvm ATAPI CD-ROM" -global ide-cd.ver=1.0)
+	while read -r index media file; do
+		spec="if=ide,index=$index,media=$media"
+		[ -z "$file" ] || spec="$spec,file=$tmp/drives/$file,format=raw"
+		qemu_disk+=(-drive "$spec")
+		btvm_disk+=(--drive "$spec")
+	done <"$tmp/drives.list"
+fi
+
+qemu_vga=() btvm_display=()
+if [ -n "$screen" ]; then
+	[ -f "$screen" ] || { echo "run-guest: no expected screen at $screen" >&2; exit 1; }
+	qemu_vga=(-device isa-vga)
+	btvm_display=(--display "file:$tmp/screen")
+fi
 
 case "$backend" in
 qemu)
@@ -81,7 +128,7 @@ qemu)
 	fi
 	timeout 60 "$qemu" -accel tcg -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" \
+		-serial stdio -display none -nodefaults -no-reboot -m 128 "${qemu_disk[@]}" "${qemu_vga[@]}" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -110,7 +157,7 @@ kvm | bt)
 	# btvm enforces --timeout itself; the outer timeout is a safety net.
 	# BTVM_RUN_ARGS: extra options, e.g. --user-exec bt (label guest-bt-translated)
 	# shellcheck disable=SC2086
-	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "$elf" \
+	timeout 75 "$btvm" run --accel "$backend" --mem 128M --serial stdio --timeout 60 ${BTVM_RUN_ARGS:-} "${btvm_disk[@]}" "${btvm_display[@]}" "$elf" \
 		<"$stdin_file" >"$tmp/raw" 2>"$tmp/stderr"
 	status=$?
 	;;
@@ -129,6 +176,16 @@ if ! diff -u --label "$expect" --label "$name ($backend output)" "$expect" "$tmp
 	ok=0
 	echo "FAIL: $name: serial output differs from $expect:"
 	cat "$tmp/diff"
+fi
+if [ -n "$screen" ] && [ "$backend" != qemu ]; then
+	if [ -n "${GUEST_KEEP_OUTPUT:-}" ] && [ -f "$tmp/screen" ]; then
+		cp "$tmp/screen" "$GUEST_KEEP_OUTPUT/$name.$backend.screen"
+	fi
+	if ! diff -u --label "$screen" --label "$name ($backend --display file:)" "$screen" "$tmp/screen" >"$tmp/sdiff" 2>&1; then
+		ok=0
+		echo "FAIL: $name: the text screen differs from $screen:"
+		cat "$tmp/sdiff"
+	fi
 fi
 if [ "$status" -ne 1 ]; then
 	ok=0

@@ -80,6 +80,14 @@ static void test_spec(void **state)
 	assert_int_equal(s.memfd, -1);
 	assert_int_equal(s.tty_fd, -1);
 	assert_int_equal(s.kvm_vcpu_fd, -1);
+	assert_int_equal(s.n_drives, 0);
+	sandbox_spec_add_drive(&s, -1, true);
+	for (int fd = 10; fd < 20; fd++)
+		sandbox_spec_add_drive(&s, fd, fd & 1);
+	assert_int_equal(s.n_drives, SANDBOX_MAX_DRIVES);
+	assert_int_equal(s.drive_fds[1], 11);
+	assert_true(s.drive_writable[1]);
+	assert_false(s.drive_writable[2]);
 	sandbox_spec_add_fd(s.write_fds, &s.n_write, 2);
 	sandbox_spec_add_fd(s.write_fds, &s.n_write, 2);
 	sandbox_spec_add_fd(s.write_fds, &s.n_write, -1);
@@ -102,13 +110,17 @@ enum op {
 	OP_MMAP_OTHER_FD, OP_MPROTECT_PAGE, OP_MPROTECT_EXEC, OP_MPROTECT_TWO, OP_MUNMAP_WINDOW,
 	OP_MUNMAP_PART, OP_MALLOC_BIG, OP_IOCTL_TIOCSTI, OP_TGKILL_OTHER, OP_KILL, OP_INT80,
 	OP_X32, OP_PPOLL_FDS, OP_READ_OTHER, OP_SET_GS, OP_SET_FS, OP_SET_FS_SAME,
+	OP_DRIVE_RW_IO, OP_DRIVE_RO_PREAD, OP_DRIVE_RO_PWRITE, OP_DRIVE_RO_FDATASYNC, OP_PREAD_OTHER,
+	OP_DISPLAY_REWRITE, OP_PWRITE_OTHER, OP_FTRUNCATE_DISPLAY_ONLY,
 };
 
 static bool spec_set_gs;       /* the spec's set_gs_base for the next child */
 static bool spec_set_fs;       /* the spec's set_fs_base for the next child */
+static bool spec_display;      /* the spec's display_fd (--display file:) for the next child */
 static unsigned long gs_base;  /* the child's GS base before the filter */
 
-static int memfd_fd, other_fd;
+static int memfd_fd, other_fd, display_fd;
+static int drive_rw_fd, drive_ro_fd;   /* a writable and a read-only drive image */
 
 static long do_op(enum op op, int out_fd)
 {
@@ -209,6 +221,35 @@ static long do_op(enum op op, int out_fd)
 		long r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
 		return r < 0 ? r : syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
 	}
+	case OP_DRIVE_RW_IO: {
+		char b[512] = { 1 };
+		if (pwrite(drive_rw_fd, b, sizeof(b), 512) != 512 || fdatasync(drive_rw_fd) < 0)
+			return -1;
+		return pread(drive_rw_fd, b, sizeof(b), 0) == 512 ? 0 : -1;
+	}
+	case OP_DRIVE_RO_PREAD: {
+		char b[512];
+		return pread(drive_ro_fd, b, sizeof(b), 0) == 512 ? 0 : -1;
+	}
+	case OP_DRIVE_RO_PWRITE: {
+		char b[512] = { 0 };
+		return pwrite(drive_ro_fd, b, sizeof(b), 0);
+	}
+	case OP_DRIVE_RO_FDATASYNC:
+		return fdatasync(drive_ro_fd);
+	case OP_PREAD_OTHER: {
+		char b[1];
+		return pread(other_fd, b, 1, 0);
+	}
+	case OP_DISPLAY_REWRITE:
+		/* --display file: rewrites its file in place (monitor/display.c) */
+		if (pwrite(display_fd, "screen\n", 7, 0) != 7)
+			return -1;
+		return ftruncate(display_fd, 7);
+	case OP_PWRITE_OTHER:
+		return pwrite(other_fd, "x", 1, 0);
+	case OP_FTRUNCATE_DISPLAY_ONLY:
+		return ftruncate(memfd_fd, 4096);
 	case OP_PPOLL_FDS: {
 		struct timespec ts = { 0, 0 };
 		char buf[16];
@@ -234,8 +275,17 @@ static int run_child(enum op op, char *err, size_t errlen)
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		memfd_fd = memfd_create("sandbox-test", MFD_CLOEXEC);
 		other_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (w != (void *)(uintptr_t)WIN_BASE || memfd_fd < 0 || other_fd < 0 ||
-		    ftruncate(memfd_fd, 1 << 20) < 0)
+		display_fd = memfd_create("sandbox-test-display", MFD_CLOEXEC);
+		/* the drive images: anonymous files, writable and read-only */
+		drive_rw_fd = memfd_create("sandbox-drive-rw", MFD_CLOEXEC);
+		int ro = memfd_create("sandbox-drive-ro", MFD_CLOEXEC);
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", ro);
+		if (ro >= 0 && ftruncate(ro, 4096) == 0)
+			drive_ro_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (w != (void *)(uintptr_t)WIN_BASE || memfd_fd < 0 || other_fd < 0 || display_fd < 0 ||
+		    drive_rw_fd < 0 || drive_ro_fd <= 0 || ftruncate(memfd_fd, 1 << 20) < 0 ||
+		    ftruncate(drive_rw_fd, 4096) < 0)
 			_exit(99);
 		struct sandbox_spec s;
 		sandbox_spec_init(&s);
@@ -245,10 +295,14 @@ static int run_child(enum op op, char *err, size_t errlen)
 		s.memfd = memfd_fd;
 		s.set_gs_base = spec_set_gs;
 		s.set_fs_base = spec_set_fs;
+		if (spec_display)
+			s.display_fd = display_fd;
 		if (syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_base) < 0)
 			_exit(99);
 		sandbox_spec_add_fd(s.write_fds, &s.n_write, STDERR_FILENO);
 		sandbox_spec_add_fd(s.write_fds, &s.n_write, outpipe[1]);
+		sandbox_spec_add_drive(&s, drive_rw_fd, true);
+		sandbox_spec_add_drive(&s, drive_ro_fd, false);
 		char e[512];
 		if (sandbox_install(&s, e, sizeof(e)) < 0) {
 			dprintf(STDERR_FILENO, "%s\n", e);
@@ -313,12 +367,17 @@ static void test_allowed(void **state)
 	expect_allowed(OP_MALLOC_BIG, "malloc/free of 8 MiB");
 	expect_allowed(OP_MPROTECT_PAGE, "mprotect of a window page");
 	expect_allowed(OP_MUNMAP_WINDOW, "munmap of the whole reserved window");
+	expect_allowed(OP_DRIVE_RW_IO, "pwrite64, fdatasync, pread64 on a writable drive image");
+	expect_allowed(OP_DRIVE_RO_PREAD, "pread64 on a read-only drive image");
 	spec_set_gs = true;
 	expect_allowed(OP_SET_GS, "arch_prctl(ARCH_SET_GS) when the spec asks for it");
 	spec_set_gs = false;
 	spec_set_fs = true;
 	expect_allowed(OP_SET_FS_SAME, "arch_prctl(ARCH_GET_FS, ARCH_SET_FS) when the spec asks for it (direct execution without FSGSBASE)");
 	spec_set_fs = false;
+	spec_display = true;
+	expect_allowed(OP_DISPLAY_REWRITE, "pwrite64 and ftruncate on the --display file: descriptor");
+	spec_display = false;
 }
 
 static void test_blocked(void **state)
@@ -344,6 +403,14 @@ static void test_blocked(void **state)
 	expect_blocked(OP_TGKILL_OTHER, "tgkill to another process", BLOCKED("tgkill", "nr 234"));
 	expect_blocked(OP_KILL, "kill", BLOCKED("kill", "nr 62"));
 	expect_blocked(OP_PPOLL_FDS, "ppoll on descriptors", BLOCKED("ppoll", "nr 271"));
+	expect_blocked(OP_DRIVE_RO_PWRITE, "pwrite64 on a read-only drive image", BLOCKED("pwrite64", "nr 18"));
+	expect_blocked(OP_DRIVE_RO_FDATASYNC, "fdatasync on a read-only drive image", BLOCKED("fdatasync", "nr 75"));
+	expect_blocked(OP_PREAD_OTHER, "pread64 on a fd that is no drive", BLOCKED("pread64", "nr 17"));
+	expect_blocked(OP_DISPLAY_REWRITE, "pwrite64 without a --display file:", BLOCKED("pwrite64", "nr 18"));
+	spec_display = true;
+	expect_blocked(OP_PWRITE_OTHER, "pwrite64 on another descriptor", BLOCKED("pwrite64", "nr 18"));
+	expect_blocked(OP_FTRUNCATE_DISPLAY_ONLY, "ftruncate of guest RAM", BLOCKED("ftruncate", "nr 77"));
+	spec_display = false;
 	expect_blocked(OP_X32, "x32 system call", BLOCKED("getpid", "x32 nr 39"));
 	expect_blocked(OP_SET_GS, "arch_prctl(ARCH_SET_GS) by default", BLOCKED("arch_prctl", "nr 158"));
 	spec_set_gs = true;

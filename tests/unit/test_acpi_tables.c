@@ -9,10 +9,12 @@
 #include <cmocka.h>
 #include "loader/e820.h"
 #include "devices/acpi_pm.h"
+#include "loader/acpi_linker.h"
 #include "loader/acpi_tables.h"
 
 #define RAM (2u << 20)
 static struct phys_mem M;
+static uint32_t table_lo = 0xE0000, table_hi = 0x100000;   /* where tables may be */
 
 static uint8_t sum(const uint8_t *p, size_t n)
 {
@@ -23,6 +25,7 @@ static uint8_t sum(const uint8_t *p, size_t n)
 }
 static uint32_t u32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint16_t u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 
 static int setup(void **state)
 {
@@ -41,19 +44,17 @@ static int teardown(void **state)
 /* A table at pa: signature, length within the area, checksum 0. */
 static const uint8_t *table(uint32_t pa, const char *sig)
 {
-	assert_true(pa >= 0xE0000 && pa < 0x100000);
+	assert_true(pa >= table_lo && pa < table_hi);
 	const uint8_t *t = M.base + pa;
 	assert_memory_equal(t, sig, 4);
-	assert_true(u32(t + 4) >= 36 && pa + u32(t + 4) <= 0x100000);
+	assert_true(u32(t + 4) >= 36 && pa + u32(t + 4) <= table_hi);
 	assert_int_equal(sum(t, u32(t + 4)), 0);
 	return t;
 }
 
-static void test_tables(void **state)
+/* What an OS checks, from the RSDP search on. */
+static void check_tables(void)
 {
-	(void)state;
-	char err[200];
-	assert_int_equal(acpi_tables_write(&M, err, sizeof(err)), 0);
 	const uint8_t *rsdp = NULL;
 	for (uint32_t a = 0xE0000; a < 0x100000 && !rsdp; a += 16)
 		if (!memcmp(M.base + a, "RSD PTR ", 8) && sum(M.base + a, 20) == 0)
@@ -121,6 +122,92 @@ static void test_tables(void **state)
 	assert_true(lapic && ioapic && iso0 && iso9 && nmi);
 }
 
+static void test_tables(void **state)
+{
+	(void)state;
+	char err[200];
+	assert_int_equal(acpi_tables_write(&M, err, sizeof(err)), 0);
+	check_tables();
+}
+
+/* The fw_cfg form, run through the linker/loader script as a firmware
+ * (SeaBIOS's romfile_loader) does: ALLOCATE places each file (RSDP in the
+ * F segment, the tables high in RAM), ADD_POINTER adds the place of the
+ * source file, ADD_CHECKSUM fixes the sum; then the OS view must be the
+ * same as with the tables btvm writes itself. */
+#define FSEG_AT 0xF5000u
+#define HIGH_AT 0x1F0000u
+static struct placed {
+	const char *name;
+	const uint8_t *src;
+	size_t len;
+	uint32_t at;
+	int allocated;
+} files[2];
+
+static struct placed *file_named(const uint8_t *name)
+{
+	for (int i = 0; i < 2; i++)
+		if (!strcmp((const char *)name, files[i].name))
+			return &files[i];
+	fail_msg("the script names an unknown file '%s'", (const char *)name);
+	return NULL;
+}
+
+static void test_fw_cfg_form(void **state)
+{
+	(void)state;
+	static struct acpi_image img;
+	static struct acpi_linker l;
+	acpi_linker_init(&l);
+	acpi_tables_build(&img, 0, &l);
+	assert_false(l.overflow);
+	assert_true(img.tables_len > 0 && img.tables_len <= ACPI_TABLES_LEN);
+	assert_int_equal(u32(img.rsdp + 16), 0);   /* an offset: the RSDT is first */
+	files[0] = (struct placed){ ACPI_FW_CFG_RSDP, img.rsdp, ACPI_RSDP_LEN, 0, 0 };
+	files[1] = (struct placed){ ACPI_FW_CFG_TABLES, img.tables, img.tables_len, 0, 0 };
+	int pointers = 0, checksums = 0;
+	for (unsigned i = 0; i < l.n; i++) {
+		const uint8_t *e = l.buf + i * ACPI_LINKER_ENTRY_SIZE;
+		struct placed *f = file_named(e + 4), *src;
+		uint8_t *p;
+		switch (u32(e)) {
+		case ACPI_LINKER_ALLOCATE:
+			assert_false(f->allocated);
+			f->at = e[64] == ACPI_LINKER_ZONE_FSEG ? FSEG_AT : HIGH_AT;
+			assert_int_equal(f->at % u32(e + 60), 0);
+			assert_true(f == &files[0] ? e[64] == ACPI_LINKER_ZONE_FSEG : u32(e + 60) % 64 == 0);
+			memcpy(M.base + f->at, f->src, f->len);
+			f->allocated = 1;
+			break;
+		case ACPI_LINKER_ADD_POINTER:
+			src = file_named(e + 60);
+			assert_true(f->allocated && src->allocated);
+			assert_int_equal(e[120], 4);
+			assert_true(u32(e + 116) + 4 <= f->len);
+			p = M.base + f->at + u32(e + 116);
+			assert_true(u32(p) < src->len);   /* an offset into the source file */
+			put32(p, u32(p) + src->at);
+			pointers++;
+			break;
+		case ACPI_LINKER_ADD_CHECKSUM:
+			assert_true(f->allocated);
+			assert_true(u32(e + 64) + u32(e + 68) <= f->len && u32(e + 60) < f->len);
+			p = M.base + f->at;
+			p[u32(e + 60)] = (uint8_t)(p[u32(e + 60)] - sum(p + u32(e + 64), u32(e + 68)));
+			checksums++;
+			break;
+		default:
+			fail_msg("linker command %u", u32(e));
+		}
+	}
+	assert_int_equal(pointers, 5);    /* RSDT: 2, FADT: 2, RSDP: 1 */
+	assert_int_equal(checksums, 5);   /* RSDT, FADT, MADT, DSDT, RSDP */
+	table_lo = FSEG_AT, table_hi = RAM;
+	check_tables();
+	table_lo = 0xE0000, table_hi = 0x100000;
+}
+
 /* The guest must not take the table area for free RAM: it lies in a
  * reserved E820 entry for every RAM size. */
 static void test_e820_reserved(void **state)
@@ -153,6 +240,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_cfg_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_ram, setup, teardown),
 		cmocka_unit_test(test_e820_reserved),
 	};

@@ -62,7 +62,8 @@ static void attach(bool ro)
 	char err[256];
 	assert_int_equal(disk_image_open(&f.img, f.path, ro, err, sizeof(err)), 0);
 	io_bus_init(&f.bus, "pio");
-	ata_init(&f.ata, (struct irq_line){ irq_rec, &f, 14 }, &f.img);
+	ata_init(&f.ata, (struct irq_line){ irq_rec, &f, 14 }, 0);
+	ata_attach(&f.ata, 0, ATA_DISK, &f.img);
 	assert_int_equal(ata_register(&f.ata, &f.bus, CMD, CTL), 0);
 }
 
@@ -248,7 +249,7 @@ static void test_empty_channel(void **state)
 	struct ata_channel c;
 	struct io_bus bus;
 	io_bus_init(&bus, "pio");
-	ata_init(&c, (struct irq_line){ irq_rec, &f, 14 }, NULL);
+	ata_init(&c, (struct irq_line){ irq_rec, &f, 14 }, 1);
 	assert_int_equal(ata_register(&c, &bus, CMD, CTL), 0);
 	assert_int_equal(ata_register(&c, &bus, CMD, CTL), -1);   /* taken */
 	uint8_t d[4];
@@ -745,16 +746,17 @@ static void test_features_and_misc(void **state)
 	wr(R_CMD, 0x90);
 	assert_int_equal(f.edges, e0 + 1);
 	assert_int_equal(rd(R_STATUS), 0x50);
-	/* EXECUTE DEVICE DIAGNOSTIC with device 1 selected: runs, device 0
-	 * reports and is selected */
+	/* EXECUTE DEVICE DIAGNOSTIC with the absent device 1 selected: like
+	 * every command to it, ignored (as QEMU does) */
 	wr(R_DEV, 0xB0);
 	int e = f.edges;
+	wr(R_LBAL, 0x77);
 	wr(R_CMD, 0x90);
-	assert_int_equal(f.edges, e + 1);
-	assert_int_equal(rd(R_DEV), 0xA0);
-	assert_int_equal(rd(R_ERR), 0x01);
-	assert_int_equal(rd(R_STATUS), 0x50);
-	assert_int_equal(rd(R_LBAL), 1);
+	assert_int_equal(f.edges, e);
+	assert_int_equal(rd(R_DEV), 0xB0);
+	assert_int_equal(rd(R_STATUS), 0);
+	assert_int_equal(rd(R_LBAL), 0x77);
+	wr(R_DEV, 0xA0);
 
 	/* a wider access to the register block reaches consecutive registers */
 	uint8_t d[2] = { 0x11, 0x22 };

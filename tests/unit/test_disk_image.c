@@ -190,6 +190,55 @@ static void test_size_rule(void **state)
 	assert_string_equal(err, "--disk-ro y: is empty (a disk image holds at least one 512-byte sector)");
 }
 
+/* A CD image: 2048-byte blocks, the label and hint the caller gives, and
+ * byte-granular reads. */
+static void test_cd_image(void **state)
+{
+	(void)state;
+	struct disk_image_opts o = { true, CD_BLOCK_SIZE, "--cdrom", "readonly=on" };
+	assert_int_equal(disk_image_check_size_opts(2048, "c.iso", &o, err, sizeof(err)), 0);
+	assert_int_equal(disk_image_check_size_opts(CD_MAX_BLOCKS * 2048, "c.iso", &o, err, sizeof(err)), 0);
+	assert_int_equal(disk_image_check_size_opts((CD_MAX_BLOCKS + 1) * 2048, "c.iso", &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "2^32 2048-byte blocks"));
+	assert_int_equal(disk_image_check_size_opts(1024, "c.iso", &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cdrom c.iso: size 1024 is not a multiple of 2048 bytes (whole CD blocks)");
+	assert_int_equal(disk_image_check_size_opts(0, "c.iso", &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cdrom c.iso: is empty (a CD image holds at least one 2048-byte block)");
+
+	make_file(path, 3 * 512, 0x20);       /* whole sectors, not whole CD blocks */
+	struct disk_image d;
+	assert_int_equal(disk_image_open_opts(&d, path, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a multiple of 2048"));
+	assert_true(!strncmp(err, "--cdrom ", 8));
+	make_file(path, 2 * 2048, 0x20);
+	assert_int_equal(disk_image_open_opts(&d, path, &o, err, sizeof(err)), 0);
+	assert_int_equal(d.sectors, 8);
+	assert_true(d.read_only);
+	uint8_t b[6];
+	assert_int_equal(disk_image_read_bytes(&d, 510, b, 4), 0);   /* across a sector boundary */
+	assert_int_equal(b[0], 0x20);
+	assert_int_equal(b[1], 0x20);
+	assert_int_equal(b[2], 0x21);
+	assert_int_equal(b[3], 0x21);
+	assert_int_equal(disk_image_read_bytes(&d, 4096 - 2, b, 2), 0);
+	assert_int_equal(disk_image_read_bytes(&d, 4096 - 2, b, 3), -ERANGE);
+	assert_int_equal(disk_image_read_bytes(&d, UINT64_MAX, b, 1), -ERANGE);
+	disk_image_close(&d);
+	assert_int_equal(disk_image_read_bytes(&d, 0, b, 1), -EBADF);
+
+	/* --drive names its index and its own read-only spelling. */
+	struct disk_image_opts w = { false, DISK_SECTOR_SIZE, "--drive index=1", "readonly=on" };
+	assert_int_equal(disk_image_open_opts(&d, dir, &w, err, sizeof(err)), -1);
+	assert_string_equal(strchr(err, ':'), ": is a directory, not a disk image");
+	assert_true(!strncmp(err, "--drive index=1 ", 16));
+	if (geteuid() != 0) {
+		make_file(path, 512, 0);
+		assert_int_equal(chmod(path, 0444), 0);
+		assert_int_equal(disk_image_open_opts(&d, path, &w, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "use readonly=on for read-only access"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +247,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cd_image, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

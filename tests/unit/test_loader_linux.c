@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/fw_cfg.h"
 #include "loader/e820.h"
+#include "loader/linux.h"
 #include "loader/loader.h"
 
 #define MiB (1u << 20)
@@ -377,6 +379,26 @@ static void test_truncated_protected_mode_part(void **state)
 	expect_error(e, "syssize");
 }
 
+/* syssize counts paragraphs rounded up: up to 15 bytes short is the
+ * whole kernel (QEMU and GRUB load such files), 16 is not. */
+static void test_syssize_rounded_up(void **state)
+{
+	struct env *e = *state;
+	e->img_len -= 15;
+	assert_int_equal(load(e), 0);
+	assert_int_equal(e->bs.load_end, 0x100000 + PM_SIZE - 15);
+	assert_memory_equal(e->ram + 0x100000, e->img + SETUP_SIZE, PM_SIZE - 15);
+	e->img_len -= 1;
+	expect_error(e, "syssize");
+	/* and a file longer than syssize says is loaded whole */
+	e->img_len += 16;
+	wr32(e->img + 0x1F4, PM_SIZE / 16 - 4);
+	assert_int_equal(load(e), 0);
+	assert_int_equal(e->bs.load_end, 0x100000 + PM_SIZE);
+	wr32(e->img + 0x1F4, 0);
+	expect_error(e, "syssize");
+}
+
 static void test_truncated_header(void **state)
 {
 	struct env *e = *state;
@@ -432,6 +454,82 @@ static void test_module_refused(void **state)
 	expect_error(e, "--module");
 }
 
+/* ---- fw_cfg: what QEMU's -kernel gives for the same kernel ---- */
+
+static const struct fw_cfg_item *item(struct fw_cfg *c, uint16_t key)
+{
+	return &c->items[0][key];
+}
+
+static uint32_t item32(struct fw_cfg *c, uint16_t key)
+{
+	assert_int_equal(item(c, key)->len, 4);
+	return rd32(item(c, key)->data);
+}
+
+static void test_fw_cfg_items(void **state)
+{
+	struct env *e = *state;
+	static uint8_t rd[0x1801];
+	for (unsigned i = 0; i < sizeof(rd); i++)
+		rd[i] = (uint8_t)(i ^ 0xA5);
+	e->req.initrd_path = write_file(e, "initrd", rd, sizeof(rd));
+	e->req.cmdline = "console=ttyS0";
+	assert_int_equal(load(e), 0);
+	static struct fw_cfg c;
+	fw_cfg_init(&c, &e->mem, NULL, NULL);
+	assert_int_equal(linux_fw_cfg_items(&e->req, &e->mem, &c, e->err, sizeof(e->err)), 0);
+
+	/* setup: the file's setup sectors with the header the kernel got */
+	assert_int_equal(item32(&c, FW_CFG_SETUP_ADDR), ZP);
+	assert_int_equal(item32(&c, FW_CFG_SETUP_SIZE), SETUP_SIZE);
+	const struct fw_cfg_item *setup_data = item(&c, FW_CFG_SETUP_DATA);
+	assert_int_equal(setup_data->len, SETUP_SIZE);
+	assert_memory_equal(setup_data->data, e->img, 0x1F1);
+	assert_memory_equal(setup_data->data + 0x1F1, e->ram + ZP + 0x1F1, 0x26C - 0x1F1);
+	assert_int_equal(setup_data->data[0x210], 0xFF);                  /* type_of_loader */
+	assert_int_equal(rd32(setup_data->data + 0x228), 0x20000);        /* cmd_line_ptr */
+	assert_memory_equal(setup_data->data + 0x26C, e->img + 0x26C, SETUP_SIZE - 0x26C);
+	/* the protected-mode kernel, as in the file */
+	assert_int_equal(item32(&c, FW_CFG_KERNEL_ADDR), 0x100000);
+	assert_int_equal(item32(&c, FW_CFG_KERNEL_SIZE), PM_SIZE);
+	assert_int_equal(item(&c, FW_CFG_KERNEL_DATA)->len, PM_SIZE);
+	assert_memory_equal(item(&c, FW_CFG_KERNEL_DATA)->data, e->img + SETUP_SIZE, PM_SIZE);
+	/* the command line with its NUL */
+	assert_int_equal(item32(&c, FW_CFG_CMDLINE_ADDR), 0x20000);
+	assert_int_equal(item32(&c, FW_CFG_CMDLINE_SIZE), 14);
+	assert_memory_equal(item(&c, FW_CFG_CMDLINE_DATA)->data, "console=ttyS0", 14);
+	/* the initrd where the loader put it */
+	assert_int_equal(item32(&c, FW_CFG_INITRD_ADDR), rd32(e->ram + ZP + 0x218));
+	assert_int_equal(item32(&c, FW_CFG_INITRD_SIZE), sizeof(rd));
+	assert_memory_equal(item(&c, FW_CFG_INITRD_DATA)->data, rd, sizeof(rd));
+	fw_cfg_destroy(&c);
+}
+
+static void test_fw_cfg_items_without_initrd_or_linux(void **state)
+{
+	struct env *e = *state;
+	assert_int_equal(load(e), 0);
+	static struct fw_cfg c;
+	fw_cfg_init(&c, &e->mem, NULL, NULL);
+	assert_int_equal(linux_fw_cfg_items(&e->req, &e->mem, &c, e->err, sizeof(e->err)), 0);
+	assert_int_equal(item32(&c, FW_CFG_CMDLINE_SIZE), 1);   /* "" as QEMU gives it */
+	assert_int_equal(item(&c, FW_CFG_CMDLINE_DATA)->data[0], 0);
+	assert_null(item(&c, FW_CFG_INITRD_ADDR)->data);
+	assert_null(item(&c, FW_CFG_INITRD_DATA)->data);
+	fw_cfg_destroy(&c);
+	/* not a Linux kernel (or --flat): no items */
+	fw_cfg_init(&c, &e->mem, NULL, NULL);
+	e->req.kernel_path = write_file(e, "other", "\x7f" "ELF and more", 13);
+	assert_int_equal(linux_fw_cfg_items(&e->req, &e->mem, &c, e->err, sizeof(e->err)), 0);
+	e->req.kernel_path = write_file(e, "bzImage", e->img, e->img_len);
+	e->req.flat = true;
+	assert_int_equal(linux_fw_cfg_items(&e->req, &e->mem, &c, e->err, sizeof(e->err)), 0);
+	assert_null(item(&c, FW_CFG_KERNEL_DATA)->data);
+	assert_null(item(&c, FW_CFG_SETUP_DATA)->data);
+	fw_cfg_destroy(&c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -451,6 +549,7 @@ int main(void)
 		T(test_protocol_too_old),
 		T(test_setup_sects_past_eof),
 		T(test_truncated_protected_mode_part),
+		T(test_syssize_rounded_up),
 		T(test_truncated_header),
 		T(test_short_header_for_version),
 		T(test_not_loaded_high),
@@ -458,6 +557,8 @@ int main(void)
 		T(test_alignment_not_power_of_two),
 		T(test_init_size_beyond_ram),
 		T(test_module_refused),
+		T(test_fw_cfg_items),
+		T(test_fw_cfg_items_without_initrd_or_linux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,9 @@ static void run_defaults_and_options(void **state)
 	assert_int_equal(cfg.mem_bytes, 128ull << 20);
 	assert_int_equal(cfg.serial, SERIAL_STDIO);
 	assert_string_equal(cfg.load.kernel_path, "k.elf");
+	assert_false(cfg.serial_out2_gate);   /* QEMU's COM1 interrupt rule by default */
+	assert_int_equal(parse(&cfg, &cmd, err, 4, "btvm", "run", "--serial-out2-gate", "k.elf"), 0);
+	assert_true(cfg.serial_out2_gate);
 
 	assert_int_equal(parse(&cfg, &cmd, err, 14, "btvm", "run", "--accel", "kvm", "--mem", "64M",
 			       "--module", "m.bin,arg1 arg2", "--serial", "file:/tmp/x", "--timeout", "2.5",

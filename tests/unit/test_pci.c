@@ -87,7 +87,7 @@ static void test_identities(void **state)
 	assert_int_equal(cfg_read(0, 0, PCI_HEADER_TYPE, 1), 0x00);
 	assert_int_equal(cfg_read(1, 1, PCI_COMMAND, 2), PCI_CMD_IO);
 	assert_int_equal(cfg_read(1, 1, 0x40, 2), 0x8000);            /* primary decode on */
-	assert_int_equal(cfg_read(1, 1, 0x42, 2), 0x0000);            /* no secondary channel */
+	assert_int_equal(cfg_read(1, 1, 0x42, 2), 0x8000);            /* secondary decode on */
 	assert_int_equal(cfg_read(1, 1, PCI_INTERRUPT_PIN, 1), 0);
 }
 

@@ -245,6 +245,7 @@ static void test_msr_deltas(void **state)
 static void test_out2_gates_irq(void **state)
 {
 	(void)state;
+	uart_set_out2_gate(&f.u, true);   /* PC hardware (--serial-out2-gate) */
 	out(IER, 0x02);
 	assert_int_equal(in(IIR) & 0x01, 0);  /* pending... */
 	out(IER, 0x00);
@@ -256,6 +257,31 @@ static void test_out2_gates_irq(void **state)
 	assert_int_equal(f.level, 0);
 	out(MCR, 0x08);
 	assert_int_equal(f.rises, 2);
+}
+
+/* The default is QEMU's rule: the IRQ follows IIR whatever OUT2 says, so
+ * software written on QEMU that never sets OUT2 gets its interrupts. */
+static void test_irq_without_out2_by_default(void **state)
+{
+	(void)state;
+	assert_int_equal(in(MCR) & 0x08, 0);
+	out(IER, 0x01);
+	assert_int_equal(f.level, 0);
+	assert_int_equal(uart_rx_push(&f.u, (const uint8_t *)"a", 1), 1);
+	assert_int_equal(f.level, 1);           /* received data, OUT2 low */
+	assert_int_equal(in(THR), 'a');
+	assert_int_equal(f.level, 0);
+	assert_int_equal(uart_rx_push(&f.u, (const uint8_t *)"b", 1), 1);
+	assert_int_equal(f.level, 1);
+	assert_int_equal(in(THR), 'b');
+	/* switching to the PC rule takes effect at once, and back */
+	assert_int_equal(uart_rx_push(&f.u, (const uint8_t *)"c", 1), 1);
+	assert_int_equal(f.level, 1);
+	uart_set_out2_gate(&f.u, true);
+	assert_int_equal(f.level, 0);
+	uart_set_out2_gate(&f.u, false);
+	assert_int_equal(f.level, 1);
+	assert_int_equal(f.rises, 4);
 }
 
 static void test_iir_priority(void **state)
@@ -337,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup(test_loopback, setup),
 		cmocka_unit_test_setup(test_msr_deltas, setup),
 		cmocka_unit_test_setup(test_out2_gates_irq, setup),
+		cmocka_unit_test_setup(test_irq_without_out2_by_default, setup),
 		cmocka_unit_test_setup(test_iir_priority, setup),
 		cmocka_unit_test_setup(test_rda_iir_read_keeps_thre, setup),
 		cmocka_unit_test_setup(test_wide_and_stray_accesses, setup),
