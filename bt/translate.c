@@ -3,8 +3,11 @@
  *
  *  copy       an instruction that means the same in 64-bit mode is copied
  *             with its operands fixed: memory operands get a GS override
- *             (GS base = the K-view) and the 0x67 address-size prefix (so the
- *             effective address wraps at 4 GiB as in 32-bit mode); ESP as a
+ *             (GS base = the view of the CPL) and the 0x67 address-size
+ *             prefix (so the effective address wraps at 4 GiB as in 32-bit
+ *             mode) -- or, under the register scheme (a host without
+ *             FSGSBASE, bt/views.c), become `lea r13d,[ea]` and [r9 + r13]
+ *             with R9 = the view base ([r9 + reg] for a bare [reg]); ESP as a
  *             register or base becomes R12D (REX.R/B); an absolute disp32
  *             (ModRM mod=00 rm=101, RIP-relative in 64-bit mode) becomes the
  *             SIB no-base form; a segment with a non-zero base is folded in
@@ -12,7 +15,8 @@
  *             through [r13]; inc/dec r32 (0x40-0x4F, REX in 64-bit mode)
  *             become FF /0, FF /1.
  *  push/pop   `mov gs:[r12d-4],x ; lea r12d,[r12-4]` (store first, so that a
- *             fault leaves the guest state precise), and the reverse.
+ *             fault leaves the guest state precise), and the reverse
+ *             (register scheme: `lea r14d,[r12-4] ; mov [r9+r14],x ; ...`).
  *  leave      `mov r13d,gs:[ebp] ; lea r12d,[rbp+4] ; mov ebp,r13d`.
  *  call/ret   direct call pushes the return EIP and leaves the block; ret
  *             and indirect jumps/calls leave with the target in r13d.
