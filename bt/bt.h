@@ -32,6 +32,30 @@ struct bt_stats {
 	uint64_t fast_xfers;      /* translate.c: INT/IRET/SYSENTER/SYSEXIT that stayed in translated code */
 };
 
+/* Host system calls and host signals bt takes on the guest's behalf, by
+ * cause (--stats: "host:" lines).  The view maps, unmaps and protections
+ * are counted in each struct kview (shadow/kview.c); direct execution
+ * (bt/direct.c) counts its own. */
+struct bt_host_counts {
+	uint64_t sys_set_gs;      /* arch_prctl(ARCH_SET_GS): a view switch without FSGSBASE */
+	uint64_t sys_poll;        /* mprotect of the safepoint page: a kick (PROT_NONE) and its undo */
+	uint64_t sig_kick;        /* the kick signal while bt ran */
+	uint64_t sig_poll;        /* SIGSEGV at a block's safepoint (after a kick) */
+	uint64_t sig_fill;        /* SIGSEGV filled from the guest's tables, access retried */
+	uint64_t sig_guest_pf;    /* SIGSEGV that became the guest's #PF */
+	uint64_t sig_smc;         /* SIGSEGV on write-protected code: translations dropped */
+	uint64_t sig_mmio;        /* SIGSEGV on a page with no RAM: the instruction runs in C */
+	uint64_t sig_guest_exc;   /* SIGFPE/SIGILL that became a guest exception (#DE, #MF, #UD) */
+	uint64_t sig_other;       /* anything else (an error) */
+};
+
+/* How translated code reaches guest memory (views.c, chosen at start-up
+ * per host; docs/design.md "Views: GS or a base register"). */
+enum bt_views_mode {
+	BT_VIEWS_GS,      /* gs:[ea32]; GS base = the view of the CPL: WRGSBASE at each CPL change */
+	BT_VIEWS_REG,     /* [r9 + ea]; R9 = cpu->view_base: a CPL change is a store, no system call */
+};
+
 #define BT_MMIO_EIP_BITS 10      /* instructions remembered as touching MMIO (mmio.c) */
 struct bt_mmio_eip {
 	uint32_t eip;
@@ -67,7 +91,7 @@ struct bt {
 	bool single_next;        /* translate the next block one instruction long */
 	bool smc_step;           /* run the instruction that wrote to its own code page
 				    alone, without re-protecting the page (no livelock) */
-	uint64_t gs_base;        /* the view GS points at now */
+	uint64_t gs_base;        /* the view selected last (the GS base under BT_VIEWS_GS; ~0: none) */
 	struct bt_tlb_entry tlb[BT_TLB_SIZE];
 	bool host_bmi2;          /* translate.c may emit PEXT (string instructions inline) */
 	bool poll_hit;           /* the last block left at its safepoint, before its first instruction */
@@ -79,6 +103,9 @@ struct bt {
 	struct bt_stats st;
 	struct bt_direct *dx;    /* --user-exec direct (bt/direct.c), else NULL */
 	uint64_t run_ns;         /* time spent in bt_run (for the direct-execution share) */
+	enum bt_views_mode views;
+	bool host_fsgsbase;      /* WRGSBASE works in user space (else arch_prctl) */
+	struct bt_host_counts hc;
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }
@@ -99,7 +126,9 @@ void bt_tlb_flush(struct bt *bt);              /* exceptions.c */
 void bt_code_written(struct bt *bt, uint32_t pa); /* exceptions.c: C wrote guest RAM at pa */
 void bt_views_protect_code(struct bt *bt, uint64_t pa);
 bool bt_views_unprotect(struct bt *bt, uint64_t pa);
-void bt_select_view(struct bt *bt);  /* GS base for the current CPL */
+void bt_select_view(struct bt *bt);  /* the view (GS base or R9) for the current CPL */
+void bt_views_init(struct bt *bt);   /* the scheme for this host (bt_create) */
+const char *bt_views_name(enum bt_views_mode m);
 
 /* mmio.c: device memory from translated code */
 bool bt_mmio_eip_known(const struct bt *bt, uint32_t eip);

@@ -39,6 +39,7 @@ _Static_assert(offsetof(struct bt_cpu, fx_guest) == CPU_OFF_FX_GUEST, "fx_guest"
 _Static_assert(offsetof(struct bt_cpu, vif) == CPU_OFF_VIF, "vif");
 _Static_assert(offsetof(struct bt_cpu, vflags) == CPU_OFF_VFLAGS, "vflags");
 _Static_assert(offsetof(struct bt_cpu, irq_pend) == CPU_OFF_IRQ_PEND, "irq_pend");
+_Static_assert(offsetof(struct bt_cpu, view_base) == CPU_OFF_VIEW, "view_base");
 _Static_assert(EFLAGS_VIRT_MASK == EFLAGS_VIRT_MASK_ASM, "virt mask");
 _Static_assert(offsetof(struct bt_cpu, fx_host) == CPU_OFF_FX_HOST, "fx_host");
 _Static_assert(offsetof(struct bt_cpu, xmm_save) == CPU_OFF_XMM_SAVE, "xmm_save");
@@ -75,13 +76,17 @@ static void crash_guest_state(char *buf, size_t len)
 static void bt_kick_hook(void)
 {
 	struct bt *bt = current_bt;
-	if (bt)
+	if (bt) {
 		mprotect(bt->tc.poll, 4096, PROT_NONE);
+		bt->hc.sig_kick++;
+		bt->hc.sys_poll++;
+	}
 }
 
 static void poll_restore(struct bt *bt)
 {
 	mprotect(bt->tc.poll, 4096, PROT_READ | PROT_WRITE);
+	bt->hc.sys_poll++;
 }
 
 /* True when the translation of one guest instruction, from start up to the
@@ -128,11 +133,13 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		if (a >= bt->tc.poll && a < bt->tc.poll + 4096) {
 			poll_restore(bt); /* a kick: back to the dispatcher */
 			bt->poll_hit = true; /* nothing of the block ran */
+			bt->hc.sig_poll++;
 			break;
 		}
 		bool user_view = kview_contains(&bt->uv, a);
 		struct kview *view = user_view ? &bt->uv : &bt->kv;
 		if (!user_view && !kview_contains(&bt->kv, a)) {
+			bt->hc.sig_other++;
 			bt_set_error(bt, "internal error: translated code at guest EIP %#x touched host "
 				     "address %p outside the guest view", eip, (void *)a);
 			break;
@@ -146,13 +153,16 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 				 * run the instruction again from a fresh translation. */
 				bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, (uint32_t)(pa >> 12));
 				bt->st.smc_faults++;
+				bt->hc.sig_smc++;
 				bt->smc_step = true; /* else retranslation re-protects: a livelock */
 				break;
 			}
 			if (pa >= bt->vm->mem.phys.size) {
+				bt->hc.sig_mmio++;
 				bt_mmio_fault(bt, eip);
 				break;
 			}
+			bt->hc.sig_other++;
 			bt_set_error(bt, "internal error: host fault at guest EIP %#x on RAM at physical "
 				     "address %#llx, which the view maps", eip, (unsigned long long)pa);
 			break;
@@ -165,6 +175,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		pw_walk(&bt->vm->mem.phys, &rq, &r);
 		if (!r.ok) {
 			if (r.bad_table) {
+				bt->hc.sig_other++;
 				bt_set_error(bt, "a guest page table for linear address %#x lies outside RAM, or "
 					     "its page above 4 GiB (PDE at %#llx, PTE at %#llx, page at %#llx)", lin,
 					     (unsigned long long)r.pde_pa, (unsigned long long)r.pte_pa,
@@ -173,6 +184,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			}
 			c->cr2 = lin;
 			bt_raise(bt, 14, true, r.error_code);
+			bt->hc.sig_guest_pf++;
 			break;
 		}
 		uint32_t frame = r.page_pa >> 12;
@@ -186,6 +198,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			break;
 		}
 		if (r.page_pa >= bt->vm->mem.phys.size) {
+			bt->hc.sig_mmio++;
 			bt_mmio_fault(bt, eip);
 			break;
 		}
@@ -193,12 +206,14 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			bt_views_unprotect(bt, r.page_pa);
 			bt->st.smc_invalidations += tcache_invalidate_page(&bt->tc, frame);
 			bt->st.smc_faults++;
+			bt->hc.sig_smc++;
 			bt->smc_step = true; /* else retranslation re-protects: a livelock */
 			kview_map_page(view, lin, frame, r.writable && r.dirty, r.global && (c->cr4 & CR4_PGE));
 			break; /* re-dispatch: the current block may be gone */
 		}
 		kview_map_page(view, lin, frame, r.writable && (r.dirty || write), r.global && (c->cr4 & CR4_PGE));
 		bt->st.shadow_fills++;
+		bt->hc.sig_fill++;
 		return; /* retry the access where it faulted */
 	}
 	case SIGFPE:
@@ -206,11 +221,14 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 			bt_raise(bt, 0, false, 0);          /* #DE */
 		else
 			bt_raise(bt, (c->cr0 & CR0_NE) ? 16 : 16, false, 0); /* #MF (x87) */
+		bt->hc.sig_guest_exc++;
 		break;
 	case SIGILL:
 		bt_raise(bt, 6, false, 0);
+		bt->hc.sig_guest_exc++;
 		break;
 	default:
+		bt->hc.sig_other++;
 		bt_set_error(bt, "host signal %d in translated code at guest EIP %#x", sig, eip);
 		break;
 	}
@@ -272,13 +290,16 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 		bt_direct_destroy(bt);
 		err[0] = 0;
 	}
-	/* GS base = the view of the current CPL: every translated memory
-	 * access is gs:[ea32]. */
-	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)BTVM_KVIEW_BASE) < 0) {
-		snprintf(err, errlen, "bt: cannot set the GS base: %s", strerror(errno));
-		return -1;
+	/* How translated code reaches the views (views.c): through GS, whose
+	 * base is then the view of the current CPL (gs:[ea32]), or through R9. */
+	bt_views_init(bt);
+	if (bt->views != BT_VIEWS_REG) {
+		if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)BTVM_KVIEW_BASE) < 0) {
+			snprintf(err, errlen, "bt: cannot set the GS base: %s", strerror(errno));
+			return -1;
+		}
+		bt->gs_base = BTVM_KVIEW_BASE;
 	}
-	bt->gs_base = BTVM_KVIEW_BASE;
 	struct bt_cpu *c = &bt->cpu;
 	c->exit_fn = (uint64_t)(uintptr_t)bt_exit;
 	c->exit_chain_fn = (uint64_t)(uintptr_t)bt_exit_chain;
@@ -615,6 +636,26 @@ static void bt_print_stats(struct vm *vm, FILE *f)
 		bt->n_mmio_eips);
 	fprintf(f, "  shadow: %llu fills, %llu view resets (CR3/paging changes), %u pages mapped now\n",
 		(unsigned long long)bt->st.shadow_fills, (unsigned long long)bt->kv.resets, bt->kv.n_mapped);
+	const struct bt_host_counts *h = &bt->hc;
+	uint64_t maps = bt->kv.sys_map + bt->uv.sys_map, unmaps = bt->kv.sys_unmap + bt->uv.sys_unmap;
+	uint64_t prots = bt->kv.sys_protect + bt->uv.sys_protect;
+	fprintf(f, "  bt: guest views reached through %s\n",
+		bt->views == BT_VIEWS_REG ? "R9 (register scheme: a view switch is a store)"
+		: bt->host_fsgsbase ? "GS (GS scheme: a view switch is WRGSBASE)"
+				    : "GS (GS scheme: a view switch is arch_prctl)");
+	fprintf(f, "  host: system calls for the guest: %llu (view switches (arch_prctl) %llu, view maps %llu, "
+		   "view unmaps %llu, view write-protections %llu, safepoint page mprotect %llu)\n",
+		(unsigned long long)(h->sys_set_gs + maps + unmaps + prots + h->sys_poll),
+		(unsigned long long)h->sys_set_gs, (unsigned long long)maps, (unsigned long long)unmaps,
+		(unsigned long long)prots, (unsigned long long)h->sys_poll);
+	fprintf(f, "  host: signals for the guest: %llu (kicks %llu, safepoint faults %llu, view fills %llu, "
+		   "guest #PF %llu, writes to code %llu, MMIO %llu, guest #DE/#MF/#UD %llu, other %llu)\n",
+		(unsigned long long)(h->sig_kick + h->sig_poll + h->sig_fill + h->sig_guest_pf + h->sig_smc +
+				     h->sig_mmio + h->sig_guest_exc + h->sig_other),
+		(unsigned long long)h->sig_kick, (unsigned long long)h->sig_poll, (unsigned long long)h->sig_fill,
+		(unsigned long long)h->sig_guest_pf, (unsigned long long)h->sig_smc,
+		(unsigned long long)h->sig_mmio, (unsigned long long)h->sig_guest_exc,
+		(unsigned long long)h->sig_other);
 	bt_direct_print_stats(bt, f); /* direct.c */
 }
 

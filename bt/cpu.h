@@ -20,6 +20,8 @@
 #define CPU_OFF_VIF       104  /* uint32: guest EFLAGS.IF (0 or 0x200) while translated code runs */
 #define CPU_OFF_VFLAGS    108  /* uint32: guest TF|IOPL|NT|AC|ID while translated code runs */
 #define CPU_OFF_IRQ_PEND  112  /* uint32: non-zero when the PIC has an interrupt for the guest */
+#define CPU_OFF_VIEW      120  /* uint64: host base of the current CPL's view (R9 in translated
+				  code that addresses guest memory through a register, bt/views.c) */
 #define CPU_OFF_FX_GUEST  128  /* 512-byte FXSAVE image of the guest's x87/SSE state */
 #define CPU_OFF_FX_HOST   640  /* ... and of the monitor's, while the guest runs */
 #define CPU_OFF_XMM_SAVE  1152 /* the guest's XMM0-7 across a callout */
@@ -81,7 +83,8 @@ struct bt_cpu {
 	uint32_t vif;
 	uint32_t vflags;
 	uint32_t irq_pend;
-	uint32_t pad[3];
+	uint32_t pad;
+	uint64_t view_base;
 	/* The guest's x87/SSE registers live in the host FPU while translated
 	 * code runs, and here while the monitor's C code (which uses SSE and
 	 * expects its own MXCSR and control word) runs. */

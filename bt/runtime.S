@@ -1,8 +1,11 @@
 /* World switch between the monitor (C) and translated guest code.
  * Translated code runs on the monitor's stack with the guest registers in
  * host registers: EAX..EDI in RAX..RDI (low halves), ESP in R12D, the CPU
- * struct in R15, R13/R14 scratch.  GS base = the guest view of memory.
- * See bt/cpu.h for the offsets. */
+ * struct in R15, R13/R14 scratch, R9 = the host base of the guest view of
+ * the current CPL (cpu->view_base: reloaded at every entry, since C code
+ * clobbers R9), which blocks translated for the register scheme add to
+ * every guest address; blocks of the GS scheme use GS (its base is the
+ * view).  See bt/cpu.h for the offsets and bt/views.c for the schemes. */
 #include "bt/cpu.h"
 
 #define HOST_MASK 0xcd5   /* CF PF AF ZF SF DF OF */
@@ -28,6 +31,7 @@
 	mov CPU_OFF_REGS+20(%r15), %ebp
 	mov CPU_OFF_REGS+24(%r15), %esi
 	mov CPU_OFF_REGS+28(%r15), %edi
+	mov CPU_OFF_VIEW(%r15), %r9
 	.endm
 
 	/* r13 = host RFLAGS image: merge its arithmetic bits and the inline

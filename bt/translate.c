@@ -3,8 +3,11 @@
  *
  *  copy       an instruction that means the same in 64-bit mode is copied
  *             with its operands fixed: memory operands get a GS override
- *             (GS base = the K-view) and the 0x67 address-size prefix (so the
- *             effective address wraps at 4 GiB as in 32-bit mode); ESP as a
+ *             (GS base = the view of the CPL) and the 0x67 address-size
+ *             prefix (so the effective address wraps at 4 GiB as in 32-bit
+ *             mode) -- or, under the register scheme (a host without
+ *             FSGSBASE, bt/views.c), become `lea r13d,[ea]` and [r9 + r13]
+ *             with R9 = the view base ([r9 + reg] for a bare [reg]); ESP as a
  *             register or base becomes R12D (REX.R/B); an absolute disp32
  *             (ModRM mod=00 rm=101, RIP-relative in 64-bit mode) becomes the
  *             SIB no-base form; a segment with a non-zero base is folded in
@@ -12,7 +15,8 @@
  *             through [r13]; inc/dec r32 (0x40-0x4F, REX in 64-bit mode)
  *             become FF /0, FF /1.
  *  push/pop   `mov gs:[r12d-4],x ; lea r12d,[r12-4]` (store first, so that a
- *             fault leaves the guest state precise), and the reverse.
+ *             fault leaves the guest state precise), and the reverse
+ *             (register scheme: `lea r14d,[r12-4] ; mov [r9+r14],x ; ...`).
  *  leave      `mov r13d,gs:[ebp] ; lea r12d,[rbp+4] ; mov ebp,r13d`.
  *  call/ret   direct call pushes the return EIP and leaves the block; ret
  *             and indirect jumps/calls leave with the target in r13d.
@@ -41,6 +45,7 @@ struct emit {
 	uint8_t *p, *end;
 	bool overflow;
 	bool single;        /* a one-instruction (TM_SINGLE) translation */
+	bool vreg;          /* guest memory is [r9 + ea], not gs:[ea32] (bt/views.c) */
 };
 
 static void b1(struct emit *e, uint8_t v)
@@ -134,24 +139,49 @@ static void emit_adjust_esp(struct emit *e, int32_t d)
 	}
 }
 
-/* mov dword gs:[r12d + d8], host reg h */
+/* The register scheme's stack address: lea r14d, [r12 + d8] (wraps at
+ * 4 GiB as ESP does; r14, not r13, which may hold the value pushed). */
+static void emit_stack_addr_r14(struct emit *e, int8_t d)
+{
+	b1(e, 0x45); b1(e, 0x8D); b1(e, 0x74); b1(e, 0x24); b1(e, (uint8_t)d);
+}
+
+/* mov dword gs:[r12d + d8], host reg h
+ * (register scheme: lea r14d,[r12+d8] ; mov [r9+r14], h) */
 static void emit_store_stack_reg(struct emit *e, int h, int8_t d)
 {
+	if (e->vreg) {
+		emit_stack_addr_r14(e, d);
+		b1(e, (uint8_t)(0x43 | (h >= 8 ? 4 : 0)));
+		b1(e, 0x89); b1(e, (uint8_t)(0x04 | ((h & 7) << 3))); b1(e, 0x31);
+		return;
+	}
 	b1(e, 0x65); b1(e, 0x67);
 	b1(e, (uint8_t)(0x41 | (h >= 8 ? 4 : 0)));
 	b1(e, 0x89); b1(e, (uint8_t)(0x44 | ((h & 7) << 3))); b1(e, 0x24); b1(e, (uint8_t)d);
 }
 
-/* mov dword gs:[r12d + d8], imm32 */
+/* mov dword gs:[r12d + d8], imm32 (register scheme: via r14 as above) */
 static void emit_store_stack_imm(struct emit *e, uint32_t imm, int8_t d)
 {
+	if (e->vreg) {
+		emit_stack_addr_r14(e, d);
+		b1(e, 0x43); b1(e, 0xC7); b1(e, 0x04); b1(e, 0x31); b4(e, imm);
+		return;
+	}
 	b1(e, 0x65); b1(e, 0x67); b1(e, 0x41);
 	b1(e, 0xC7); b1(e, 0x44); b1(e, 0x24); b1(e, (uint8_t)d); b4(e, imm);
 }
 
-/* mov host reg h, dword gs:[r12d] */
+/* mov host reg h, dword gs:[r12d]  (register scheme: [r9 + r12], R12's
+ * upper half being zero: every write to it is a 32-bit one) */
 static void emit_load_stack(struct emit *e, int h)
 {
+	if (e->vreg) {
+		b1(e, (uint8_t)(0x43 | (h >= 8 ? 4 : 0)));
+		b1(e, 0x8B); b1(e, (uint8_t)(0x04 | ((h & 7) << 3))); b1(e, 0x21);
+		return;
+	}
 	b1(e, 0x65); b1(e, 0x67);
 	b1(e, (uint8_t)(0x41 | (h >= 8 ? 4 : 0)));
 	b1(e, 0x8B); b1(e, (uint8_t)(0x04 | ((h & 7) << 3))); b1(e, 0x24);
@@ -288,6 +318,16 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 	}
 	/* memory base ESP → R12 (REX.B); only through a SIB byte */
 	bool base_esp = has_modrm && mod != 3 && rm == 4 && (sib & 7) == 4;
+	/* Register scheme: the access goes through [r9 + r13] after `lea
+	 * r13d,[ea]` (which wraps at 4 GiB as the guest's address does),
+	 * except a bare [reg] or [esp]: the host register holds the address
+	 * zero-extended (every write to a guest register is a 32-bit or
+	 * narrower one), so [r9 + reg] needs no lea. */
+	bool vreg_mem = e->vreg && is_mem && !is_lea;
+	bool vreg_bare = vreg_mem && !fold && !high8 && has_modrm && mod == 0 && disp_adjust == 0 &&
+			 ((rm != 4 && rm != 5) || (rm == 4 && (sib & 0x3F) == 0x24));
+	if (vreg_mem && !vreg_bare)
+		fold = true;
 	/* A high-byte register (AH..BH) cannot be encoded next to a REX
 	 * prefix, which R12 (ESP) and R13 (a folded address) need.  Such an
 	 * instruction goes through ESI instead (hi8_via_esi below). */
@@ -314,6 +354,22 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 		} \
 	} while (0)
 
+	if (vreg_bare) {
+		/* [r9 + reg]: SIB base r9 (REX.B), index the guest register
+		 * (ESP: r12, REX.X) */
+		EMIT_PREFIXES();
+		b1(e, (uint8_t)(0x41 | (rex & 0x04) | (rm == 4 ? 0x02 : 0)));
+		if (new_opcode)
+			for (int i = 0; i < new_opc_len; i++) b1(e, new_opcode[i]);
+		else
+			for (unsigned i = npfx; i < opc_end; i++)
+				b1(e, i == npfx && bytes[i] == 0x82 ? 0x80 : bytes[i]); /* 0x82: alias of 0x80 */
+		b1(e, (uint8_t)((reg << 3) | 4));
+		b1(e, (uint8_t)((rm << 3) | 1));
+		for (unsigned i = has_sib ? zi->raw.sib.offset + 1u : zi->raw.modrm.offset + 1u; i < zi->length; i++)
+			b1(e, bytes[i]);
+		return !e->overflow;
+	}
 	if (is_mem && addr16) {
 		/* 16-bit address: r13d = (base16 + index16 + disp) & 0xffff, from
 		 * the operand Zydis decoded; then the segment base and the access
@@ -392,17 +448,28 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 			b1(e, 0x47); b1(e, 0x8D); b1(e, 0x6C); b1(e, 0x35); b1(e, 0x00); /* mod=01 disp8 0 */
 		}
 		if (via_esi) {
-			/* marker (for the fault handler), mov r14,rsi ; mov esi,r13d */
+			/* marker (for the fault handler), mov r14,rsi ; mov esi,r13d
+			 * (register scheme: lea rsi,[r9+r13], the host address) */
 			b1(e, 0x0F); b1(e, 0x1F); b1(e, 0x80); b4(e, BT_HI8_MARK);
 			b1(e, 0x49); b1(e, 0x89); b1(e, 0xF6);
-			b1(e, 0x44); b1(e, 0x89); b1(e, 0xEE);
+			if (e->vreg) {
+				b1(e, 0x4B); b1(e, 0x8D); b1(e, 0x34); b1(e, 0x29);
+			} else {
+				b1(e, 0x44); b1(e, 0x89); b1(e, 0xEE);
+			}
 		}
-		/* the instruction itself through gs:[r13d] (gs:[esi]) */
+		/* the instruction itself through gs:[r13d] (gs:[esi]); register
+		 * scheme: [r9 + r13] ([rsi]) */
 		EMIT_PREFIXES();
-		b1(e, 0x65); b1(e, 0x67);
-		rex |= 0x41;
-		if (!via_esi)
-			b1(e, rex);
+		if (e->vreg) {
+			if (!via_esi)
+				b1(e, (uint8_t)(0x43 | (rex & 0x04)));
+		} else {
+			b1(e, 0x65); b1(e, 0x67);
+			rex |= 0x41;
+			if (!via_esi)
+				b1(e, rex);
+		}
 		if (new_opcode)
 			for (int i = 0; i < new_opc_len; i++) b1(e, new_opcode[i]);
 		else if (!has_modrm) {
@@ -415,6 +482,8 @@ static bool emit_fixed(struct bt *bt, struct emit *e, const struct insn *in,
 				b1(e, i == npfx && bytes[i] == 0x82 ? 0x80 : bytes[i]); /* 0x82: alias of 0x80 */
 		if (via_esi)
 			b1(e, (uint8_t)(0x06 | (reg << 3))); /* mod=00 rm=110 (esi) */
+		else if (e->vreg)
+			b1(e, (uint8_t)(0x04 | (reg << 3))), b1(e, 0x29); /* SIB: base r9, index r13 */
 		else
 			b1(e, (uint8_t)(0x45 | (reg << 3))), b1(e, 0x00); /* mod=01 rm=101 (r13), disp8 0 */
 		unsigned tail = has_modrm ? (zi->raw.disp.size ? zi->raw.disp.offset + disp_size
@@ -690,10 +759,11 @@ static uint32_t rel_target(const struct insn *in, uint32_t eip)
 
 /* Translates the instruction at eip; returns false when the block must end
  * after it. */
-/* EDI += size, or -= size when DF=1, without touching the arithmetic flags
- * (they hold SCAS's result): DF comes out of RFLAGS with PEXT (BMI2), and
- * EDI + size*(1 - 2*DF) = EDI + (~(2*size*DF)) + size + 1.  Clobbers r13, r14. */
-static void emit_edi_step(struct emit *e, unsigned size)
+/* EDI (h = H_RDI; or ESI) += size, or -= size when DF=1, without touching
+ * the arithmetic flags (they hold SCAS's result): DF comes out of RFLAGS
+ * with PEXT (BMI2), and EDI + size*(1 - 2*DF) = EDI + (~(2*size*DF)) +
+ * size + 1.  Clobbers r13, r14. */
+static void emit_index_step(struct emit *e, unsigned size, int h)
 {
 	static const uint8_t sib_scale[9] = { [1] = 0x6D, [2] = 0xAD, [4] = 0xED };
 	b1(e, 0x9C);                                         /* pushfq */
@@ -702,7 +772,8 @@ static void emit_edi_step(struct emit *e, unsigned size)
 	b1(e, 0xC4); b1(e, 0x42); b1(e, 0x12); b1(e, 0xF5); b1(e, 0xEE); /* pext r13d, r13d, r14d */
 	b1(e, 0x46); b1(e, 0x8D); b1(e, 0x34); b1(e, sib_scale[size]); b4(e, 0); /* lea r14d, [r13*2size] */
 	b1(e, 0x41); b1(e, 0xF7); b1(e, 0xD6);               /* not r14d */
-	b1(e, 0x42); b1(e, 0x8D); b1(e, 0x7C); b1(e, 0x37); b1(e, (uint8_t)(size + 1)); /* lea edi, [rdi+r14+size+1] */
+	b1(e, 0x42); b1(e, 0x8D); b1(e, (uint8_t)(0x44 | (h << 3))); b1(e, (uint8_t)(0x30 | h));
+	b1(e, (uint8_t)(size + 1));                          /* lea edi, [rdi+r14+size+1] */
 }
 
 /* LODS, STOS, SCAS without REP, 32-bit addresses, through segments with
@@ -710,8 +781,10 @@ static void emit_edi_step(struct emit *e, unsigned size)
  * of a callout each (Linux's i386 string functions run millions of them).
  * LODS is the host's own, GS-overridden (DS:ESI can be overridden); STOS
  * and SCAS use ES:EDI, which cannot, so they become a store / compare
- * through gs:[edi] and a flag-free EDI step.  Faults leave ESI/EDI as they
- * were, as on the CPU. */
+ * through gs:[edi] and a flag-free EDI step.  The register scheme has no
+ * segment to override: LODS too becomes a load from [r9 + rsi] and an ESI
+ * step (ESI and EDI hold zero-extended addresses).  Faults leave ESI/EDI
+ * as they were, as on the CPU. */
 static bool emit_string_inline(struct bt *bt, struct emit *e, const struct insn *in)
 {
 	const ZydisDecodedInstruction *zi = &in->zi;
@@ -729,6 +802,12 @@ static bool emit_string_inline(struct bt *bt, struct emit *e, const struct insn 
 			return false;
 		if (o16)
 			b1(e, 0x66);
+		if (e->vreg) {
+			/* mov al/ax/eax, [r9+rsi] */
+			b1(e, 0x41); b1(e, size == 1 ? 0x8A : 0x8B); b1(e, 0x04); b1(e, 0x31);
+			emit_index_step(e, size, H_RSI);
+			return !e->overflow;
+		}
 		b1(e, 0x65); b1(e, 0x67); b1(e, size == 1 ? 0xAC : 0xAD);
 		return !e->overflow;
 	}
@@ -740,11 +819,18 @@ static bool emit_string_inline(struct bt *bt, struct emit *e, const struct insn 
 			    zi->mnemonic == ZYDIS_MNEMONIC_STOSD;
 		if (o16)
 			b1(e, 0x66);
-		/* mov gs:[edi], al/ax/eax  or  cmp al/ax/eax, gs:[edi] */
-		b1(e, 0x65); b1(e, 0x67);
+		/* mov gs:[edi], al/ax/eax  or  cmp al/ax/eax, gs:[edi]
+		 * (register scheme: [r9 + rdi]) */
+		if (e->vreg)
+			b1(e, 0x41);
+		else
+			b1(e, 0x65), b1(e, 0x67);
 		b1(e, stos ? (size == 1 ? 0x88 : 0x89) : (size == 1 ? 0x3A : 0x3B));
-		b1(e, 0x07);
-		emit_edi_step(e, size);
+		if (e->vreg)
+			b1(e, 0x04), b1(e, 0x39);
+		else
+			b1(e, 0x07);
+		emit_index_step(e, size, H_RDI);
 		return !e->overflow;
 	}
 	default:
@@ -867,8 +953,13 @@ static bool translate_one(struct bt *bt, struct emit *e, const struct insn *in, 
 		return true;
 	}
 	case IC_LEAVE:
-		/* mov r13d, gs:[ebp] ; lea r12d, [rbp+4] ; mov ebp, r13d */
-		b1(e, 0x65); b1(e, 0x67); b1(e, 0x44); b1(e, 0x8B); b1(e, 0x6D); b1(e, 0x00);
+		/* mov r13d, gs:[ebp] ; lea r12d, [rbp+4] ; mov ebp, r13d
+		 * (register scheme: mov r13d, [r9+rbp]) */
+		if (e->vreg) {
+			b1(e, 0x45); b1(e, 0x8B); b1(e, 0x2C); b1(e, 0x29);
+		} else {
+			b1(e, 0x65); b1(e, 0x67); b1(e, 0x44); b1(e, 0x8B); b1(e, 0x6D); b1(e, 0x00);
+		}
 		b1(e, 0x44); b1(e, 0x8D); b1(e, 0x65); b1(e, 0x04);
 		b1(e, 0x44); b1(e, 0x89); b1(e, 0xED);
 		if (last)
@@ -1029,7 +1120,7 @@ struct bt_block *bt_translate(struct bt *bt, uint32_t eip, uint32_t mode)
 	}
 	b->eip = eip;
 	b->mode = mode;
-	struct emit e = { b->code, b->code + 64 * 1024, false, (mode & TM_SINGLE) != 0 };
+	struct emit e = { b->code, b->code + 64 * 1024, false, (mode & TM_SINGLE) != 0, bt->views == BT_VIEWS_REG };
 	emit_poll(&e, tc->poll);
 	uint32_t pc = eip;
 	b->page0 = b->page1 = UINT32_MAX;

@@ -10,11 +10,13 @@
 static void map_identity(struct kview *kv)
 {
 	mmap(kv->base, kv->gm->phys.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, kv->gm->fd, 0);
+	kv->sys_map++;
 }
 
 static void unmap_all(struct kview *kv)
 {
 	mmap(kv->base, BTVM_WINDOW_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	kv->sys_unmap++;
 }
 
 int kview_init(struct kview *kv, struct guest_mem *gm, uint64_t base, char *err, size_t errlen)
@@ -115,6 +117,7 @@ void kview_unmap_page(struct kview *kv, uint32_t lin)
 	kv->n_mapped--;
 	mmap(kv->base + ((uint64_t)lpn << 12), 4096, PROT_NONE,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	kv->sys_unmap++;
 }
 
 void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writable, bool global)
@@ -141,6 +144,7 @@ void kview_map_page(struct kview *kv, uint32_t lin, uint32_t frame, bool writabl
 		writable = false;
 	void *p = mmap(kv->base + ((uint64_t)lpn << 12), 4096, writable ? PROT_READ | PROT_WRITE : PROT_READ,
 		       MAP_SHARED | MAP_FIXED, kv->gm->fd, (off_t)frame << 12);
+	kv->sys_map++;
 	if (p == MAP_FAILED)
 		return;
 	if (!kv->lin_frame[lpn]) {
@@ -182,6 +186,7 @@ static void unmap_run(struct kview *kv, uint32_t lpn, uint32_t n)
 			size *= 2;
 		mmap(kv->base + ((uint64_t)lpn << 12), (uint64_t)size << 12, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		kv->sys_unmap++;
 		lpn += size;
 		n -= size;
 	}
@@ -231,6 +236,7 @@ void kview_protect_code(struct kview *kv, uint64_t pa)
 	kv->protects++;
 	if (!kv->paging) {
 		mprotect(kv->base + (pg << 12), 4096, PROT_READ);
+		kv->sys_protect++;
 		return;
 	}
 	struct kview_rmap *r = &kv->rmap[pg];
@@ -248,6 +254,7 @@ void kview_protect_code(struct kview *kv, uint64_t pa)
 	}
 	for (unsigned i = 0; i < r->n; i++) {
 		mprotect(kv->base + ((uint64_t)r->lin[i] << 12), 4096, PROT_READ);
+		kv->sys_protect++;
 		kv->lin_writable[r->lin[i]] = 0;
 	}
 }
@@ -259,7 +266,9 @@ bool kview_unprotect(struct kview *kv, uint64_t pa)
 		return false;
 	kv->code_pages[pg] = 0;
 	kv->unprotects++;
-	if (!kv->paging)
+	if (!kv->paging) {
 		mprotect(kv->base + (pg << 12), 4096, PROT_READ | PROT_WRITE);
+		kv->sys_protect++;
+	}
 	return true;
 }

@@ -48,6 +48,9 @@ struct kview {
 	uint32_t n_list;
 	uint32_t *sort_tmp;           /* scratch for kview_flush_nonglobal */
 	uint64_t protects, unprotects, fills, resets;
+	/* host system calls at run time (bt's --stats): mmap of a frame or of
+	 * RAM, mmap(PROT_NONE) over pages or the window, mprotect */
+	uint64_t sys_map, sys_unmap, sys_protect;
 };
 
 /* base: BTVM_KVIEW_BASE for the supervisor view, BTVM_UTVIEW_BASE for the
