@@ -121,7 +121,7 @@ def guest(a, backend, files):
         disk = os.path.join(tmp, "disk.img")
         subprocess.run(["cp", "--sparse=always", os.path.join(g, "disk.img"), disk], check=True)
         ea = Args()
-        ea.guest, ea.backend, ea.mem, ea.qemu = g, backend, 512, a.qemu
+        ea.guest, ea.backend, ea.mem, ea.qemu, ea.pae = g, backend, 512, a.qemu, False
         ea.btvm = os.path.join(a.build, "btvm")
         log = open(os.path.join(tmp, "console.log"), "wb")
         con = rs.Console(rs.emulator_cmd(ea, disk, 3600), log)

@@ -2,7 +2,7 @@
 """Boots the Debian system built by guests/debian/make-system.sh and drives
 its serial console (root logs in by itself) through a fixed workload.
 
-  run-system.py --backend qemu|bt|kvm [--btvm PATH] [--qemu PATH]
+  run-system.py --backend qemu|bt|kvm [--btvm PATH] [--qemu PATH] [--pae]
                 [--expect FILE] [--timeout SEC] [--keep DIR] GUESTDIR
 
 The disk image is copied first (the workload writes to it).  Two boots:
@@ -166,7 +166,7 @@ def emulator_cmd(a, disk, timeout):
     g = a.guest
     cmdline = open(os.path.join(g, "cmdline")).read().strip()
     if a.backend == "qemu":
-        cpu = "pentium3,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush,-pae"
+        cpu = "pentium3,-vme,-de,-mce,-mca,-pse36,+sse2,+clflush" + ("" if a.pae else ",-pae")
         return ["timeout", str(timeout), a.qemu, "-accel", "tcg", "-M", "pc,hpet=off", "-cpu", cpu,
                 "-m", str(a.mem), "-kernel", f"{g}/vmlinuz", "-initrd", f"{g}/initrd.img",
                 "-append", cmdline + " tsc=reliable",
@@ -220,6 +220,7 @@ def main():
     p.add_argument("--timeout", type=int, default=900, help="each boot's limit, seconds")
     p.add_argument("--boot-timeout", type=int, default=300)
     p.add_argument("--mem", type=int, default=512, help="MiB")
+    p.add_argument("--pae", action="store_true", help="GUESTDIR holds the -686-pae kernel: QEMU's CPU gets PAE")
     p.add_argument("--keep", help="keep the console log and transcript in DIR")
     p.add_argument("guest")
     a = p.parse_args()
