@@ -552,6 +552,14 @@ static int do_msr(struct bt *bt, bool write, uint32_t eip)
 			return raise_at(bt, eip, 13, true, 0);
 		p = &c->msr_tsc_aux;
 		break;
+	case 0x8b: /* IA32_BIOS_SIGN_ID: the microcode revision in bits 63:32
+		    * (SDM Vol. 4, table 2-2).  Linux writes 0, runs CPUID and
+		    * reads it (intel_get_microcode_revision); without it the
+		    * kernel logged "unchecked MSR access error".  Revision 1,
+		    * what QEMU reports; writes are dropped (nothing to load). */
+		if (!write)
+			v = 1ull << 32;
+		goto done;
 	case 0x174: p = &c->msr_sysenter_cs; break;
 	case 0x175: p = &c->msr_sysenter_esp; break;
 	case 0x176: p = &c->msr_sysenter_eip; break;

@@ -13,9 +13,12 @@
  *                   (GSI base 0), interrupt source overrides IRQ0 -> GSI 2
  *                   and IRQ9 -> GSI 9 level/active high (the SCI), local
  *                   APIC NMI on LINT1; PCAT_COMPAT (there are 8259s)
- *                   DSDT: only Name(\_S5, Package(4){S5, S5, 0, 0}), so
- *                   an OS can power off (7.4.2); the AML is spelled out
- *                   byte by byte in acpi_tables.c
+ *                   DSDT: Name(\_S5, Package(4){S5, S5, 0, 0}), so an
+ *                   OS can power off (7.4.2), and the PCI root bridge
+ *                   \_SB.PCI0 (PNP0A03, bus 0) with its windows in _CRS
+ *                   (below) and a _PRT routing slot S pin P (0 = INTA) to
+ *                   GSI PCI_PRT_GSI_BASE + ((S + P) & 3); the AML is
+ *                   written by small helpers in acpi_tables.c
  * The area is reserved in the E820 map (loader/e820.c).
  *
  * The same tables also go to QEMU's fw_cfg (monitor/fw_cfg_pc.c) in the
@@ -36,10 +39,24 @@
 #define ACPI_FACS_ADDR 0xF0100u   /* 64-byte aligned (5.2.10) */
 #define ACPI_MADT_ADDR 0xF0140u
 #define ACPI_DSDT_ADDR 0xF0200u
-#define ACPI_TABLES_END 0xF0400u
+#define ACPI_TABLES_END 0xF0800u   /* the MP table follows (loader/mptable.h) */
 #define ACPI_FADT_LEN 116u
 #define ACPI_RSDP_LEN 20u
 #define ACPI_TABLES_LEN (ACPI_TABLES_END - ACPI_RSDT_ADDR)
+
+/* What the DSDT's \_SB.PCI0._CRS gives the PCI bus: buses 0-255; I/O
+ * 0-0xCF7 and 0xD00-0xFFFF (all but the configuration ports, which the
+ * bridge consumes); memory 0xA0000-0xBFFFF (VGA) and the hole from the
+ * highest RAM btvm gives a guest (BTVM_MAX_RAM, 3 GiB) up to the IOAPIC.
+ * Nothing on bus 0 claims memory today; an OS places BARs (the PIIX3 IDE's
+ * bus-master BAR4, 16 bytes of I/O) inside these windows. */
+#define PCI_IO_WINDOW_LOW_END 0x0CF7u
+#define PCI_IO_WINDOW_HIGH 0x0D00u
+#define PCI_VGA_WINDOW 0x000A0000u
+#define PCI_VGA_WINDOW_END 0x000BFFFFu
+#define PCI_MEM_WINDOW 0xC0000000u
+#define PCI_MEM_WINDOW_END 0xFEBFFFFFu
+#define PCI_PRT_GSI_BASE 16u
 
 #define ACPI_FW_CFG_RSDP "etc/acpi/rsdp"
 #define ACPI_FW_CFG_TABLES "etc/acpi/tables"

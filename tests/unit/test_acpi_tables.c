@@ -1,5 +1,6 @@
 /* The ACPI tables parsed back as an OS would (ACPI 6.x chapter 5): RSDP
- * search, checksums, RSDT -> FADT/MADT, FADT -> FACS/DSDT, the \_S5 AML. */
+ * search, checksums, RSDT -> FADT/MADT, FADT -> FACS/DSDT, the \_S5 AML and
+ * the PCI root bridge \_SB.PCI0 (_HID, _BBN, the windows in _CRS, _PRT). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +53,103 @@ static const uint8_t *table(uint32_t pa, const char *sig)
 	return t;
 }
 
+/* A PkgLength (ACPI 20.2.4) at p: its value, and its size in *nb. */
+static size_t pkglen(const uint8_t *p, size_t *nb)
+{
+	*nb = 1 + (p[0] >> 6);
+	if (*nb == 1)
+		return p[0] & 0x3F;
+	size_t v = p[0] & 0xF;
+	for (size_t i = 1; i < *nb; i++)
+		v |= (size_t)p[i] << (4 + 8 * (i - 1));
+	return v;
+}
+
+/* The object Name(seg, ...) in [p, p + n): a pointer to its value. */
+static const uint8_t *named(const uint8_t *p, size_t n, const char *seg)
+{
+	for (size_t i = 0; i + 5 < n; i++)
+		if (p[i] == 0x08 && !memcmp(p + i + 1, seg, 4))
+			return p + i + 5;
+	return NULL;
+}
+
+/* Device(\\_SB.PCI0) as an OS reads it: a PCI root bus (PNP0A03) numbered
+ * 0, its _CRS with bus range, I/O and memory windows, and a _PRT method. */
+static void check_pci0(const uint8_t *p, size_t n)
+{
+	assert_true(n > 16);
+	assert_int_equal(p[0], 0x5B);                 /* DeviceOp */
+	assert_int_equal(p[1], 0x82);
+	size_t nb, len = pkglen(p + 2, &nb);
+	assert_int_equal(2 + len, n);                   /* the rest of the table */
+	const uint8_t *d = p + 2 + nb;
+	size_t dn = len - nb;
+	assert_memory_equal(d, "\\\x2E_SB_PCI0", 10);
+	/* _HID: EisaId("PNP0A03") is the DWordConst 0x030AD041. */
+	const uint8_t *hid = named(d, dn, "_HID");
+	assert_non_null(hid);
+	assert_int_equal(hid[0], 0x0C);
+	assert_int_equal(u32(hid + 1), 0x030AD041u);
+	const uint8_t *bbn = named(d, dn, "_BBN");
+	assert_non_null(bbn);
+	assert_int_equal(bbn[0], 0x00);                 /* ZeroOp */
+	assert_non_null(named(d, dn, "_ADR"));
+	/* _CRS: BufferOp PkgLength ByteConst(size) descriptors. */
+	const uint8_t *crs = named(d, dn, "_CRS");
+	assert_non_null(crs);
+	assert_int_equal(crs[0], 0x11);
+	size_t cnb;
+	pkglen(crs + 1, &cnb);
+	assert_int_equal(crs[1 + cnb], 0x0A);
+	size_t size = crs[2 + cnb];
+	const uint8_t *r = crs + 3 + cnb, *end = r + size;
+	int bus = 0, cfg = 0, io_lo = 0, io_hi = 0, vga = 0, hole = 0, endtag = 0;
+	while (r < end && !endtag) {
+		if (r[0] == 0x88) {                     /* Word address space */
+			assert_int_equal(u16(r + 1), 13);
+			uint16_t min = u16(r + 8), max = u16(r + 10);
+			assert_int_equal(u16(r + 14), max - min + 1);
+			assert_int_equal(r[4] & 0x0D, 0x0C); /* fixed, a producer */
+			if (r[3] == 2)
+				bus = min == 0 && max == 0xFF;
+			else if (r[3] == 1 && min == 0)
+				io_lo = max == 0xCF7;
+			else if (r[3] == 1)
+				io_hi = min == 0xD00 && max == 0xFFFF;
+			r += 16;
+		} else if (r[0] == 0x87) {              /* DWord address space */
+			assert_int_equal(u16(r + 1), 23);
+			assert_int_equal(r[3], 0);           /* memory */
+			uint32_t min = u32(r + 10), max = u32(r + 14);
+			assert_int_equal(u32(r + 22), max - min + 1);
+			if (min == 0xA0000)
+				vga = max == 0xBFFFF;
+			else
+				hole = min >= BTVM_MAX_RAM && max < 0xFEC00000u && min < max;
+			r += 26;
+		} else if (r[0] == 0x47) {              /* IO */
+			cfg = u16(r + 2) == 0xCF8 && u16(r + 4) == 0xCF8 && r[7] == 8;
+			r += 8;
+		} else {
+			assert_int_equal(r[0], 0x79);        /* End tag */
+			endtag = 1;
+			r += 2;
+		}
+	}
+	assert_true(bus && cfg && io_lo && io_hi && vga && hole && endtag);
+	assert_true(r == end);
+	/* Method(_PRT, 0): MethodOp PkgLength "_PRT" flags. */
+	int prt = 0;
+	for (size_t i = 0; i + 7 < dn && !prt; i++)
+		if (d[i] == 0x14) {
+			size_t mnb;
+			pkglen(d + i + 1, &mnb);
+			prt = !memcmp(d + i + 1 + mnb, "_PRT", 4) && d[i + 5 + mnb] == 0;
+		}
+	assert_true(prt);
+}
+
 /* What an OS checks, from the RSDP search on. */
 static void check_tables(void)
 {
@@ -90,11 +188,12 @@ static void check_tables(void)
 	assert_int_equal(fadt[91], 4);
 	assert_int_equal(u32(fadt + 112) & (1u << 8), 0); /* 24-bit timer */
 
-	/* DSDT: exactly Name(\_S5_, Package(4){0, 0, 0, 0}). */
+	/* DSDT: Name(\_S5_, Package(4){0, 0, 0, 0}) first, then the PCI root
+	 * bridge. */
 	const uint8_t *dsdt = table(u32(fadt + 40), "DSDT");
 	static const uint8_t aml[] = { 0x08, 0x5C, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0, 0, 0, 0 };
-	assert_int_equal(u32(dsdt + 4), 36 + sizeof(aml));
 	assert_memory_equal(dsdt + 36, aml, sizeof(aml));
+	check_pci0(dsdt + 36 + sizeof(aml), u32(dsdt + 4) - 36 - sizeof(aml));
 
 	/* MADT (5.2.12). */
 	assert_int_equal(u32(madt + 36), 0xFEE00000);
