@@ -3,7 +3,9 @@
  * medium, secondary master a CD (4 blocks), secondary slave a read-only
  * 8-sector disk; the images are memfds (the writable one restored before
  * every input).
- * Operations go to the current channel (a special op switches).
+ * Operations go to the current channel (a special op switches); the
+ * clock op is a burst of (b & 0x7F) * 2 + 2 data-port words, written when
+ * b & 0x80.
  * Invariants: each channel's IRQ is 0 or 1 and what the channel believes
  * it drives; a drive's PIO position stays inside its block and its block
  * inside the buffer; an ATAPI reply never points past the medium; BSY is
@@ -101,9 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case FZ_CLOCK: {
-			/* a burst of data-port transfers: up to 255 words */
-			unsigned n = (unsigned)(op.value & 0xFF) + 1;
-			bool wr = op.value & 0x100;
+			/* a burst of data-port transfers: 2 to 256 words */
+			unsigned n = (op.raw & 0x7Fu) * 2 + 2;
+			bool wr = op.raw & 0x80;
 			for (unsigned i = 0; i < n; i++)
 				fz_access(&bus, cmd[cur], 2, wr, 0x1000u * i + n);
 			break;

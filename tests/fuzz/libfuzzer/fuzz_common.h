@@ -10,7 +10,8 @@
  *                           register offsets (the last entry may take the
  *                           address from the next two bytes)
  *   then, for a write, the value's bytes (little-endian, `width` of them);
- *   for the clock, one byte (fz_delta); for a special, one byte the
+ *   for the clock, one byte (fz_delta; some harnesses use the byte itself
+ *   as a count or a vector); for a special, one byte the
  *   harness interprets (raise a line, push input, reset, INTA ...).
  * Running out of input ends the sequence (missing bytes read as 0). */
 #ifndef BTVM_FUZZ_COMMON_H
@@ -131,6 +132,7 @@ struct fz_op {
 	unsigned width;      /* bytes */
 	unsigned where;      /* 0..15: the harness's table index */
 	uint64_t value;      /* write: the value; clock: ns; special: the byte */
+	uint8_t raw;         /* clock, special: the byte as read */
 };
 
 static inline bool fz_op(struct fz_in *in, const unsigned widths[4], struct fz_op *op)
@@ -142,15 +144,18 @@ static inline bool fz_op(struct fz_in *in, const unsigned widths[4], struct fz_o
 	op->width = widths[(b >> 2) & 3];
 	op->where = b >> 4;
 	op->value = 0;
+	op->raw = 0;
 	switch (op->kind) {
 	case FZ_WRITE:
 		op->value = fz_uN(in, op->width);
 		break;
 	case FZ_CLOCK:
-		op->value = fz_delta(fz_u8(in));
+		op->raw = fz_u8(in);
+		op->value = fz_delta(op->raw);
 		break;
 	case FZ_SPECIAL:
-		op->value = fz_u8(in);
+		op->raw = fz_u8(in);
+		op->value = op->raw;
 		break;
 	case FZ_READ:
 		break;

@@ -1,5 +1,6 @@
 /* The IOAPIC's MMIO page (0xFEC00000): IOREGSEL/IOWIN, the 24 pins
- * raised and lowered, EOIs, and a local APIC stand-in that accepts or
+ * raised and lowered, EOIs (the clock op's byte is the vector), and a
+ * local APIC stand-in that accepts or
  * refuses messages.  Invariants: messages carry a delivery mode the
  * entry holds; a masked entry sends nothing; Remote IRR is only ever set
  * on a level-triggered entry; delivery status reads 0. */
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_access(&bus, IOAPIC_BASE + off, op.width, op.kind == FZ_WRITE, op.value);
 			break;
 		case FZ_CLOCK:
-			ioapic_eoi(&io, (int)(op.value & 0xFF));
+			ioapic_eoi(&io, op.raw);
 			break;
 		case FZ_SPECIAL: {
 			unsigned long before = msgs;
