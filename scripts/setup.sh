@@ -12,6 +12,7 @@ PACKAGES=(
   libzydis-dev libseccomp-dev libunwind-dev libjemalloc-dev libcmocka-dev
   qemu-system-x86                                 # the reference (TCG) runs
   python3                                         # small test helpers
+  clang libclang-rt-14-dev                        # libFuzzer targets (tests/fuzz/libfuzzer): clang 14's libFuzzer and sanitizers
 )
 
 missing=()
