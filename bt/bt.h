@@ -77,6 +77,10 @@ struct bt {
 	struct bt_stats st;
 	struct bt_direct *dx;    /* --user-exec direct (bt/direct.c), else NULL */
 	uint64_t run_ns;         /* time spent in bt_run (for the direct-execution share) */
+	/* The guest EIPs of the last blocks the dispatcher entered (slot
+	 * st.dispatches % 8), for the crash report; chained entries bypass
+	 * the dispatcher and are not recorded. */
+	uint32_t recent_eip[8];
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }

@@ -63,8 +63,9 @@ void cli_usage(FILE *f)
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
 "port 0xf4; 0 when it powers off or resets; 2 bad usage or input; 4 the guest\n"
 "crashed (triple fault, halted for ever); 6 the host cannot run this guest;\n"
-"8 internal error; 10 the sandbox stopped a host system call (or guest code\n"
-"run directly reached a host code segment); 124 --timeout reached.\n", f);
+"8 internal error (if btvm itself faulted: a crash report on stderr); 10 the\n"
+"sandbox stopped a host system call (or guest code run directly reached a host\n"
+"code segment); 124 --timeout reached.\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
