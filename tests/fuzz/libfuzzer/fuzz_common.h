@@ -36,6 +36,17 @@
 		}                                                                         \
 	} while (0)
 
+/* FUZZ_TRACE=1 in the environment: every access, clock step and special
+ * op goes to stderr as it happens, which is what a unit test replaying a
+ * crash needs (README: "From a crash to a unit test"). */
+static inline bool fz_trace(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("FUZZ_TRACE") != NULL;
+	return on;
+}
+
 struct fz_in {
 	const uint8_t *p;
 	size_t n;
@@ -92,6 +103,9 @@ static inline uint64_t fz_access(struct io_bus *bus, uint64_t addr, unsigned len
 	uint64_t r = 0;
 	for (unsigned i = 0; i < len; i++)
 		r |= (uint64_t)d[i] << (8 * i);
+	if (fz_trace())
+		fprintf(stderr, "fuzz: %s %#llx width %u %s %#llx\n", is_write ? "write" : "read ",
+			(unsigned long long)addr, len, is_write ? "<-" : "->", (unsigned long long)r);
 	return r;
 }
 
@@ -112,6 +126,8 @@ static inline uint64_t fz_delta(uint8_t b)
 static inline void fz_advance(struct timer_queue *q, uint64_t delta)
 {
 	uint64_t target = q->manual_now + delta;
+	if (fz_trace())
+		fprintf(stderr, "fuzz: clock +%llu ns\n", (unsigned long long)delta);
 	for (int i = 0; i < 64; i++) {
 		uint64_t d = timerq_next_deadline(q);
 		if (d > target)
@@ -156,6 +172,8 @@ static inline bool fz_op(struct fz_in *in, const unsigned widths[4], struct fz_o
 	case FZ_SPECIAL:
 		op->raw = fz_u8(in);
 		op->value = op->raw;
+		if (fz_trace())
+			fprintf(stderr, "fuzz: special %#x (the target's own op)\n", op->raw);
 		break;
 	case FZ_READ:
 		break;
