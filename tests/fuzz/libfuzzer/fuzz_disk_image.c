@@ -32,14 +32,22 @@ static void one_line(const char *err, const char *label)
 			  (unsigned char)*p, err);
 }
 
+static char fifo[96];
+
+static void cleanup(void)
+{
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char fifo[96];
 	if (!dir[0]) {
 		strcpy(dir, "/tmp/btvm-fuzz-disk.XXXXXX");
 		FZ_ASSERT(mkdtemp(dir), "mkdtemp");
 		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 		FZ_ASSERT(mkfifo(fifo, 0600) == 0, "mkfifo");
+		atexit(cleanup);
 	}
 	struct fz_in in = { data, size };
 	uint8_t flags = fz_u8(&in);
