@@ -31,6 +31,8 @@ loader_flat) files="loader/loader.c loader/flat.c" ;;
 cli) files="monitor/cli.c monitor/cli_drive.c" ;;
 *) echo "$0: unknown target '$t'" >&2; exit 2 ;;
 esac
+dirs=()
+for d in "$@"; do dirs+=("$(cd "$d" && pwd)"); done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-cov.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 srcs=("$root"/devices/*.c "$root"/loader/*.c)
@@ -38,6 +40,6 @@ srcs=("$root"/devices/*.c "$root"/loader/*.c)
 clang -O1 -g -D_GNU_SOURCE -DBTVM_VERSION='"cov"' -I"$root" -fprofile-instr-generate -fcoverage-mapping \
 	-fsanitize=fuzzer "$here/fuzz_$t.c" "${srcs[@]}" -o "$tmp/fuzz" 2>"$tmp/cc.log" ||
 	{ cat "$tmp/cc.log" >&2; exit 1; }
-(cd "$tmp" && LLVM_PROFILE_FILE="$tmp/p.profraw" ./fuzz -runs=0 "$@" >/dev/null 2>&1) || true
+(cd "$tmp" && LLVM_PROFILE_FILE="$tmp/p.profraw" ./fuzz -runs=0 "${dirs[@]}" >/dev/null 2>&1) || true
 llvm-profdata-14 merge -sparse "$tmp/p.profraw" -o "$tmp/p.profdata"
 (cd "$root" && llvm-cov-14 report "$tmp/fuzz" -instr-profile="$tmp/p.profdata" $files)
