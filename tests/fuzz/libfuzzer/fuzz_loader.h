@@ -4,7 +4,12 @@
  * so AddressSanitizer sees any write past it).  Multiboot kernels get a
  * module with arguments and a command line, bzImages an initrd and a
  * command line.  Invariants: success leaves a boot state inside RAM and
- * no error text; failure leaves exactly one non-empty line; no
+ * no error text, and what the loader documents about placement holds (a
+ * multiboot kernel: the information structure, the memory map, the two
+ * page-aligned modules and the strings inside RAM, clear of the kernel
+ * and of each other, ESP = EBX; a bzImage: the zero page points at the
+ * initrd, inside RAM, above the kernel and below initrd_addr_max, and at
+ * the command line); failure leaves exactly one non-empty line; no
  * descriptor leaks either way. */
 #ifndef BTVM_FUZZ_LOADER_H
 #define BTVM_FUZZ_LOADER_H
@@ -12,12 +17,81 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "loader/e820.h"
+#include "loader/linux.h"
 #include "loader/loader.h"
+#include "loader/multiboot.h"
 #include "fuzz_common.h"
 
 #define FZ_RAM (32u << 20)
 
 enum fz_loader { FZ_MULTIBOOT, FZ_LINUX, FZ_FLAT };
+
+static const char fz_aux[] = "a module or an initrd: a few bytes of it\n";
+
+static uint32_t fz_rd32(const uint8_t *ram, uint64_t pa)
+{
+	FZ_ASSERT(pa + 4 <= FZ_RAM, "a pointer to %#llx outside RAM", (unsigned long long)pa);
+	return (uint32_t)ram[pa] | (uint32_t)ram[pa + 1] << 8 | (uint32_t)ram[pa + 2] << 16 |
+	       (uint32_t)ram[pa + 3] << 24;
+}
+
+static bool fz_overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+static void fz_string_in_ram(const uint8_t *ram, uint32_t pa, const char *what)
+{
+	FZ_ASSERT(pa < FZ_RAM && memchr(ram + pa, 0, FZ_RAM - pa), "%s at %#x is not a string in RAM", what, pa);
+}
+
+static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs)
+{
+	uint32_t info = bs->ebx;
+	FZ_ASSERT(bs->eax == MULTIBOOT_BOOTLOADER_MAGIC && bs->esp == info, "EAX %#x EBX %#x ESP %#x", bs->eax,
+		  info, bs->esp);
+	FZ_ASSERT((uint64_t)info + MBI_SIZE <= FZ_RAM, "info at %#x", info);
+	FZ_ASSERT(!fz_overlap(info, info + MBI_SIZE, bs->load_start, bs->load_end),
+		  "info at %#x inside the kernel %#x-%#x", info, bs->load_start, bs->load_end);
+	uint32_t flags = fz_rd32(ram, info + MBI_FLAGS);
+	FZ_ASSERT((flags & (MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP)) ==
+			  (MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP),
+		  "info flags %#x", flags);
+	fz_string_in_ram(ram, fz_rd32(ram, info + MBI_CMDLINE), "the command line");
+	uint32_t mmap = fz_rd32(ram, info + MBI_MMAP_ADDR), mmap_len = fz_rd32(ram, info + MBI_MMAP_LENGTH);
+	FZ_ASSERT((uint64_t)mmap + mmap_len <= FZ_RAM && mmap_len, "memory map %#x+%#x", mmap, mmap_len);
+	uint32_t n = fz_rd32(ram, info + MBI_MODS_COUNT), mods = fz_rd32(ram, info + MBI_MODS_ADDR);
+	FZ_ASSERT(n == 2, "%u modules", n);
+	uint32_t prev_end = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t start = fz_rd32(ram, mods + i * MB_MOD_SIZE), end = fz_rd32(ram, mods + i * MB_MOD_SIZE + 4);
+		FZ_ASSERT(!(start & 0xFFF) && end - start == sizeof(fz_aux) && end <= FZ_RAM && start >= prev_end,
+			  "module %u at %#x-%#x", i, start, end);
+		FZ_ASSERT(!fz_overlap(start, end, bs->load_start, bs->load_end) &&
+				  !fz_overlap(start, end, info, info + MBI_SIZE),
+			  "module %u at %#x-%#x overlaps the kernel %#x-%#x or the info at %#x", i, start, end,
+			  bs->load_start, bs->load_end, info);
+		FZ_ASSERT(!memcmp(ram + start, fz_aux, sizeof(fz_aux)), "module %u's bytes", i);
+		fz_string_in_ram(ram, fz_rd32(ram, mods + i * MB_MOD_SIZE + 8), "a module string");
+		prev_end = end;
+	}
+}
+
+static void fz_check_linux(const uint8_t *ram, const struct boot_state *bs)
+{
+	uint32_t zp = bs->esi;
+	FZ_ASSERT(zp == LINUX_SETUP_ADDR && bs->eip == LINUX_KERNEL_ADDR, "ESI %#x EIP %#x", zp, bs->eip);
+	uint32_t img = fz_rd32(ram, zp + LINUX_HDR_OFF(ramdisk_image));
+	uint32_t size = fz_rd32(ram, zp + LINUX_HDR_OFF(ramdisk_size));
+	uint32_t max = fz_rd32(ram, zp + LINUX_HDR_OFF(initrd_addr_max));
+	uint32_t cmd = fz_rd32(ram, zp + LINUX_HDR_OFF(cmd_line_ptr));
+	FZ_ASSERT(size == sizeof(fz_aux) && (uint64_t)img + size <= FZ_RAM && img >= bs->load_end &&
+			  (uint64_t)img + size - 1 <= max,
+		  "initrd at %#x+%#x (kernel ends at %#x, initrd_addr_max %#x)", img, size, bs->load_end, max);
+	FZ_ASSERT(!memcmp(ram + img, fz_aux, sizeof(fz_aux)), "the initrd's bytes");
+	FZ_ASSERT(cmd == LINUX_CMDLINE_ADDR, "cmd_line_ptr %#x", cmd);
+	fz_string_in_ram(ram, cmd, "the command line");
+}
 
 static int fz_memfd(const char *name, const void *data, size_t size, char *path, size_t pathlen)
 {
@@ -46,8 +120,7 @@ static void fz_load(const uint8_t *data, size_t size, enum fz_loader kind)
 		FZ_ASSERT(ram, "RAM");
 		mem = (struct phys_mem){ ram, FZ_RAM };
 		e820_build(&map, FZ_RAM);
-		static const char aux[] = "a module or an initrd: a few bytes of it\n";
-		(void)fz_memfd("fuzz-aux", aux, sizeof(aux), aux_path, sizeof(aux_path));
+		(void)fz_memfd("fuzz-aux", fz_aux, sizeof(fz_aux), aux_path, sizeof(aux_path));
 	}
 	int fd_before = fz_next_fd();
 	char path[64];
@@ -56,7 +129,7 @@ static void fz_load(const uint8_t *data, size_t size, enum fz_loader kind)
 	struct load_request req;
 	memset(&req, 0, sizeof(req));
 	req.kernel_path = path;
-	req.cmdline = kind == FZ_FLAT ? NULL : "console=ttyS0 root=/dev/sda1 some=thing";
+	req.cmdline = kind == FZ_FLAT ? NULL : "console=ttyS0 quiet";
 	req.flat_addr = 0x100000;
 	switch (kind) {
 	case FZ_MULTIBOOT:
@@ -83,6 +156,10 @@ static void fz_load(const uint8_t *data, size_t size, enum fz_loader kind)
 		FZ_ASSERT(bs.kind != NULL, "success without a kind");
 		FZ_ASSERT(bs.load_start <= bs.load_end && bs.load_end <= FZ_RAM, "image at %#x-%#x", bs.load_start,
 			  bs.load_end);
+		if (!strncmp(bs.kind, "multiboot", 9))
+			fz_check_multiboot(ram, &bs);
+		else if (!strcmp(bs.kind, "linux-bzimage"))
+			fz_check_linux(ram, &bs);
 	} else {
 		FZ_ASSERT(rc == -1, "rc %d", rc);
 		FZ_ASSERT(err[0] != 0, "failure without a message");
