@@ -19,6 +19,7 @@ uart) files="devices/uart16550.c" ;;
 i8042) files="devices/i8042.c" ;;
 lapic) files="devices/lapic.c" ;;
 ioapic) files="devices/ioapic.c" ;;
+intc) files="devices/pic8259.c devices/ioapic.c devices/lapic.c" ;;
 acpi_pm) files="devices/acpi_pm.c" ;;
 pci) files="devices/pci.c devices/pci_piix.c" ;;
 ata) files="devices/ata.c devices/ata_cmd.c devices/ata_identify.c devices/atapi.c devices/atapi_cmd.c" ;;

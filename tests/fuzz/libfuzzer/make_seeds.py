@@ -122,6 +122,21 @@ save("ioapic", [
     sel(0x10) + win(0x10030) + pin(0, 1) + sel(0x10) + win(0x30) + pin(0, 0) + pin(0, 1) + sel(0x3F) + win(0xFF000000) + sel(0x40) + r(7),
 ])
 
+# intc: widths 1,4,4,2; 0-5 PIC, 6 0x40, 7 0x43, 8 0x70, 9 0x71, 10 LAPIC EOI, 11 SVR, 12 TPR,
+# 13 IOREGSEL, 14 IOWIN, 15 any LAPIC offset (u16); special < 0xC0: ISA line (b & 15) to (b >> 4) & 1,
+# else INTA
+m32 = lambda where, v: w(where, v, 4, 1)
+isa = lambda n, lvl: spc(n | lvl << 4)
+intack = spc(0xC0)
+pit_hz = w(7, 0x34) + w(6, 0xA9) + w(6, 0x04)
+save("intc", [
+    pic_init + pit_hz + clk(0x90) + intack + w(0, 0x20) + clk(0x90) + intack,
+    m32(11, 0x1FF) + m32(13, 0x14) + m32(14, 0x30) + m32(13, 0x15) + m32(14, 0) + w(1, 0xFF) + pit_hz + clk(0x91) + intack + m32(10, 0),
+    m32(11, 0x1FF) + m32(13, 0x22) + m32(14, 0x8039) + isa(9, 1) + intack + m32(10, 0) + isa(9, 0) + m32(10, 0) + intack,
+    pic_init + m32(13, 0x10) + m32(14, 0x700) + isa(1, 1) + intack + isa(1, 0) + w(0, 0x20) + intack,
+    m32(11, 0x1FF) + m32(13, 0x20) + m32(14, 0x38) + w(8, 0x0B) + w(9, 0x42) + w(8, 0x0A) + w(9, 0x26) + clk(0x8E) + intack + w(8, 0x0C) + r(9) + m32(10, 0) + m32(12, 0x40),
+])
+
 # ACPI PM: widths 1,2,4,2; port 0x5FF + where: 1 STS, 3 EN, 5 CNT, 9 TMR
 save("acpi_pm", [
     r(9, 2) + clk(0x70) + r(9, 2) + r(1, 1) + r(3, 1) + r(5, 1),
