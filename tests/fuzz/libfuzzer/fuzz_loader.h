@@ -5,8 +5,8 @@
  * module with arguments and a command line, bzImages an initrd and a
  * command line.  Invariants: success leaves a boot state inside RAM and
  * no error text, and what the loader documents about placement holds (a
- * multiboot kernel: the information structure, the memory map, the two
- * page-aligned modules and the strings inside RAM, clear of the kernel
+ * multiboot kernel: the information structure, the memory map, the
+ * page-aligned modules (the initrd is one more) and the strings inside RAM, clear of the kernel
  * and of each other, ESP = EBX; a bzImage: the zero page points at the
  * initrd, inside RAM, above the kernel and below initrd_addr_max, and at
  * the command line); failure leaves exactly one non-empty line; no
@@ -45,7 +45,7 @@ static void fz_string_in_ram(const uint8_t *ram, uint32_t pa, const char *what)
 	FZ_ASSERT(pa < FZ_RAM && memchr(ram + pa, 0, FZ_RAM - pa), "%s at %#x is not a string in RAM", what, pa);
 }
 
-static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs)
+static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs, uint32_t want_mods)
 {
 	uint32_t info = bs->ebx;
 	FZ_ASSERT(bs->eax == MULTIBOOT_BOOTLOADER_MAGIC && bs->esp == info, "EAX %#x EBX %#x ESP %#x", bs->eax,
@@ -61,7 +61,7 @@ static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs)
 	uint32_t mmap = fz_rd32(ram, info + MBI_MMAP_ADDR), mmap_len = fz_rd32(ram, info + MBI_MMAP_LENGTH);
 	FZ_ASSERT((uint64_t)mmap + mmap_len <= FZ_RAM && mmap_len, "memory map %#x+%#x", mmap, mmap_len);
 	uint32_t n = fz_rd32(ram, info + MBI_MODS_COUNT), mods = fz_rd32(ram, info + MBI_MODS_ADDR);
-	FZ_ASSERT(n == 2, "%u modules", n);
+	FZ_ASSERT(n == want_mods, "%u modules, %u given", n, want_mods);
 	uint32_t prev_end = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t start = fz_rd32(ram, mods + i * MB_MOD_SIZE), end = fz_rd32(ram, mods + i * MB_MOD_SIZE + 4);
@@ -157,7 +157,7 @@ static void fz_load(const uint8_t *data, size_t size, enum fz_loader kind)
 		FZ_ASSERT(bs.load_start <= bs.load_end && bs.load_end <= FZ_RAM, "image at %#x-%#x", bs.load_start,
 			  bs.load_end);
 		if (!strncmp(bs.kind, "multiboot", 9))
-			fz_check_multiboot(ram, &bs);
+			fz_check_multiboot(ram, &bs, req.n_modules + (req.initrd_path != NULL)); /* the initrd is one more */
 		else if (!strcmp(bs.kind, "linux-bzimage"))
 			fz_check_linux(ram, &bs);
 	} else {
