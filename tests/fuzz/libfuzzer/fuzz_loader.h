@@ -2,12 +2,13 @@
  * and loaded through loader_load() by its /proc/self/fd path, as btvm run
  * loads a kernel, into 32 MiB of guest RAM (malloc'd to its exact size,
  * so AddressSanitizer sees any write past it).  Multiboot kernels get a
- * module with arguments and a command line, bzImages an initrd and a
+ * module with arguments, one without, and a command line; bzImages an initrd and a
  * command line.  Invariants: success leaves a boot state inside RAM and
  * no error text, and what the loader documents about placement holds (a
- * multiboot kernel: the information structure, the memory map, the
- * page-aligned modules (the initrd is one more) and the strings inside RAM, clear of the kernel
- * and of each other, ESP = EBX; a bzImage: the zero page points at the
+ * multiboot kernel: the information structure with its stack page, the
+ * memory map, the page-aligned modules (the initrd is one more) and the
+ * strings inside RAM, clear of the kernel's segments and of each other,
+ * ESP = EBX; a bzImage: the zero page points at the
  * initrd, inside RAM, above the kernel and below initrd_addr_max, and at
  * the command line); failure leaves exactly one non-empty line; no
  * descriptor leaks either way. */
@@ -45,14 +46,57 @@ static void fz_string_in_ram(const uint8_t *ram, uint32_t pa, const char *what)
 	FZ_ASSERT(pa < FZ_RAM && memchr(ram + pa, 0, FZ_RAM - pa), "%s at %#x is not a string in RAM", what, pa);
 }
 
-static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs, uint32_t want_mods)
+/* The kernel's pieces: an ELF kernel's PT_LOAD segments (read from the
+ * file as the loader does: the range [load_start, load_end) also covers
+ * the gaps between them, where the loader may put things), else the one
+ * range of an a.out-kludge kernel. */
+struct fz_ranges {
+	uint64_t lo[32], hi[32];
+	unsigned n;
+};
+
+static void fz_kernel_ranges(const uint8_t *img, size_t size, const struct boot_state *bs, struct fz_ranges *r)
 {
+	r->n = 0;
+	if (strcmp(bs->kind, "multiboot-elf")) {
+		r->lo[0] = bs->load_start, r->hi[0] = bs->load_end, r->n = 1;
+		return;
+	}
+	uint32_t phoff;
+	uint16_t phentsize, phnum;
+	memcpy(&phoff, img + 0x1C, 4);
+	memcpy(&phentsize, img + 0x2A, 2);
+	memcpy(&phnum, img + 0x2C, 2);
+	for (unsigned i = 0; i < phnum && r->n < 32; i++) {
+		uint64_t at = (uint64_t)phoff + (uint64_t)i * phentsize;
+		uint32_t ph[8];
+		if (at + sizeof(ph) > size)
+			break;
+		memcpy(ph, img + at, sizeof(ph));
+		if (ph[0] == 1 /* PT_LOAD */ && ph[5] /* p_memsz */)
+			r->lo[r->n] = ph[3], r->hi[r->n] = (uint64_t)ph[3] + ph[5], r->n++;
+	}
+}
+
+static void fz_clear_of_kernel(const struct fz_ranges *k, uint64_t lo, uint64_t hi, const char *what)
+{
+	for (unsigned i = 0; i < k->n; i++)
+		FZ_ASSERT(!fz_overlap(lo, hi, k->lo[i], k->hi[i]), "%s at %#llx-%#llx overlaps the kernel's %#llx-%#llx",
+			  what, (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)k->lo[i],
+			  (unsigned long long)k->hi[i]);
+}
+
+static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs, uint32_t want_mods,
+			       const uint8_t *img, size_t size)
+{
+	struct fz_ranges k;
+	fz_kernel_ranges(img, size, bs, &k);
 	uint32_t info = bs->ebx;
 	FZ_ASSERT(bs->eax == MULTIBOOT_BOOTLOADER_MAGIC && bs->esp == info, "EAX %#x EBX %#x ESP %#x", bs->eax,
 		  info, bs->esp);
-	FZ_ASSERT((uint64_t)info + MBI_SIZE <= FZ_RAM, "info at %#x", info);
-	FZ_ASSERT(!fz_overlap(info, info + MBI_SIZE, bs->load_start, bs->load_end),
-		  "info at %#x inside the kernel %#x-%#x", info, bs->load_start, bs->load_end);
+	FZ_ASSERT(info >= 4096 && (uint64_t)info + MBI_SIZE <= FZ_RAM, "info at %#x", info);
+	/* the block and the courtesy stack page below it */
+	fz_clear_of_kernel(&k, info - 4096, info + MBI_SIZE, "the information block and its stack page");
 	uint32_t flags = fz_rd32(ram, info + MBI_FLAGS);
 	FZ_ASSERT((flags & (MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP)) ==
 			  (MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP),
@@ -60,20 +104,23 @@ static void fz_check_multiboot(const uint8_t *ram, const struct boot_state *bs, 
 	fz_string_in_ram(ram, fz_rd32(ram, info + MBI_CMDLINE), "the command line");
 	uint32_t mmap = fz_rd32(ram, info + MBI_MMAP_ADDR), mmap_len = fz_rd32(ram, info + MBI_MMAP_LENGTH);
 	FZ_ASSERT((uint64_t)mmap + mmap_len <= FZ_RAM && mmap_len, "memory map %#x+%#x", mmap, mmap_len);
+	fz_clear_of_kernel(&k, mmap, (uint64_t)mmap + mmap_len, "the memory map");
 	uint32_t n = fz_rd32(ram, info + MBI_MODS_COUNT), mods = fz_rd32(ram, info + MBI_MODS_ADDR);
 	FZ_ASSERT(n == want_mods, "%u modules, %u given", n, want_mods);
-	uint32_t prev_end = 0;
+	fz_clear_of_kernel(&k, mods, (uint64_t)mods + n * MB_MOD_SIZE, "the module list");
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t start = fz_rd32(ram, mods + i * MB_MOD_SIZE), end = fz_rd32(ram, mods + i * MB_MOD_SIZE + 4);
-		FZ_ASSERT(!(start & 0xFFF) && end - start == sizeof(fz_aux) && end <= FZ_RAM && start >= prev_end,
-			  "module %u at %#x-%#x", i, start, end);
-		FZ_ASSERT(!fz_overlap(start, end, bs->load_start, bs->load_end) &&
-				  !fz_overlap(start, end, info, info + MBI_SIZE),
-			  "module %u at %#x-%#x overlaps the kernel %#x-%#x or the info at %#x", i, start, end,
-			  bs->load_start, bs->load_end, info);
+		FZ_ASSERT(!(start & 0xFFF) && end - start == sizeof(fz_aux) && end <= FZ_RAM, "module %u at %#x-%#x", i,
+			  start, end);
+		fz_clear_of_kernel(&k, start, end, "a module");
+		FZ_ASSERT(!fz_overlap(start, end, info - 4096, info + MBI_SIZE), "module %u at %#x-%#x overlaps the info at %#x",
+			  i, start, end, info);
+		for (uint32_t j = 0; j < i; j++) {
+			uint32_t s2 = fz_rd32(ram, mods + j * MB_MOD_SIZE), e2 = fz_rd32(ram, mods + j * MB_MOD_SIZE + 4);
+			FZ_ASSERT(!fz_overlap(start, end, s2, e2), "modules %u and %u overlap", j, i);
+		}
 		FZ_ASSERT(!memcmp(ram + start, fz_aux, sizeof(fz_aux)), "module %u's bytes", i);
 		fz_string_in_ram(ram, fz_rd32(ram, mods + i * MB_MOD_SIZE + 8), "a module string");
-		prev_end = end;
 	}
 }
 
@@ -157,7 +204,8 @@ static void fz_load(const uint8_t *data, size_t size, enum fz_loader kind)
 		FZ_ASSERT(bs.load_start <= bs.load_end && bs.load_end <= FZ_RAM, "image at %#x-%#x", bs.load_start,
 			  bs.load_end);
 		if (!strncmp(bs.kind, "multiboot", 9))
-			fz_check_multiboot(ram, &bs, req.n_modules + (req.initrd_path != NULL)); /* the initrd is one more */
+			fz_check_multiboot(ram, &bs, req.n_modules + (req.initrd_path != NULL), /* the initrd is one more */
+					   data, size);
 		else if (!strcmp(bs.kind, "linux-bzimage"))
 			fz_check_linux(ram, &bs);
 	} else {
