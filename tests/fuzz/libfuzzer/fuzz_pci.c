@@ -44,7 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		}
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 3; i++) {
+			if (!memcmp(before[i].cfg, fns[i]->cfg, 256))
+				continue;   /* the usual case: the check's own loop costs */
 			for (int b = 0; b < 256; b++) {
 				uint8_t old = before[i].cfg[b], now = fns[i]->cfg[b];
 				uint8_t ro = (uint8_t)~(fns[i]->wmask[b] | fns[i]->w1cmask[b]);
@@ -53,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				uint8_t w1c = fns[i]->w1cmask[b] & (uint8_t)~fns[i]->wmask[b];
 				FZ_ASSERT(!(~old & now & w1c), "function %d byte %#x: a w1c bit was set", i, b);
 			}
+		}
 	}
 	return 0;
 }
