@@ -106,6 +106,10 @@ struct bt {
 	enum bt_views_mode views;
 	bool host_fsgsbase;      /* WRGSBASE works in user space (else arch_prctl) */
 	struct bt_host_counts hc;
+	/* The guest EIPs of the last blocks the dispatcher entered (slot
+	 * st.dispatches % 8), for the crash report; chained entries bypass
+	 * the dispatcher and are not recorded. */
+	uint32_t recent_eip[8];
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }

@@ -55,8 +55,7 @@ static const int host_regs_map[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_R1
 static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 {
 	crash_report(sig, si, uc, "outside translated code");
-	signal(sig, SIG_DFL);
-	raise(sig);
+	crash_report_exit();
 }
 
 /* The guest's part of a crash report (crash_report.h). */
@@ -66,8 +65,17 @@ static void crash_guest_state(char *buf, size_t len)
 	if (!bt)
 		return;
 	const struct bt_cpu *c = &bt->cpu;
-	snprintf(buf, len, "--accel bt, EIP %#x CPL %d CR0 %#x CR3 %#x CR4 %#x EFLAGS %#x%s", c->eip, c->cpl,
-		 c->cr0, c->cr3, c->cr4, c->eflags, bt->dx ? ", direct execution on" : "");
+	int n = snprintf(buf, len, "--accel bt, EIP %#x CPL %d CR0 %#x CR3 %#x CR4 %#x EFLAGS %#x%s", c->eip, c->cpl,
+			 c->cr0, c->cr3, c->cr4, c->eflags, bt->dx ? ", direct execution on" : "");
+	uint64_t d = bt->st.dispatches;
+	if (n < 0 || !d)
+		return;
+	size_t at = (size_t)n;
+	at += (size_t)snprintf(buf + at, at < len ? len - at : 0,
+			       "\nlast blocks entered from the dispatcher (of %llu; chained ones are not seen), oldest first:",
+			       (unsigned long long)d);
+	for (uint64_t i = d > 8 ? d - 8 : 0; i < d && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, " %#x", bt->recent_eip[i % 8]);
 }
 
 /* The kick handler's hook: make the safepoint page inaccessible so that
@@ -502,7 +510,7 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			tcache_ibl_add(&bt->tc, b);
 		c->lookup = (uint64_t)(uintptr_t)bt->tc.ibl[c->cpl != 0]; /* the table of this mode's blocks (TM_CPL3 for CPL 1-3) */
 		bt->exit = BX_DISPATCH;
-		bt->st.dispatches++;
+		bt->recent_eip[bt->st.dispatches++ % 8] = b->eip;
 		c->last_stub = 0;
 		bt_select_view(bt);
 		uint32_t smc_pages[2] = { b->page0, b->page1 };

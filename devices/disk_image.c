@@ -25,6 +25,10 @@ static int fail(int fd, char *err, size_t errlen, const struct disk_image_opts *
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	/* One line, whatever the file name holds (as the loader's ldr_err). */
+	for (char *p = err; errlen && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 

@@ -63,8 +63,9 @@ void cli_usage(FILE *f)
 "exit status: the guest's isa-debug-exit status (v<<1)|1 when it writes v to\n"
 "port 0xf4; 0 when it powers off or resets; 2 bad usage or input; 4 the guest\n"
 "crashed (triple fault, halted for ever); 6 the host cannot run this guest;\n"
-"8 internal error; 10 the sandbox stopped a host system call (or guest code\n"
-"run directly reached a host code segment); 124 --timeout reached.\n", f);
+"8 internal error (if btvm itself faulted: a crash report on stderr); 10 the\n"
+"sandbox stopped a host system call (or guest code run directly reached a host\n"
+"code segment); 124 --timeout reached.\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -315,25 +316,34 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 		return -1;
 	}
 
+	/* The options start after the verb, which takes the program name's
+	 * place; optind = 0 makes glibc start afresh (with optind = 2, an
+	 * earlier parse stopped inside "-ab" left getopt reading the rest of
+	 * that word).  getopt's optind counts from argv + 1. */
 	opterr = 0;
-	optind = 2;
+	optind = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":", run_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, ":", run_opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			*cmd = CLI_HELP;
 			return 0;
 		}
+		if (c == '?' && optopt) {   /* inside a word of short options */
+			snprintf(err, errlen, "unknown option '-%c' (try 'btvm --help')", optopt);
+			return -1;
+		}
 		if (c == '?') {
-			snprintf(err, errlen, "unknown option '%s' (try 'btvm --help')", argv[optind - 1]);
+			snprintf(err, errlen, "unknown option '%s' (try 'btvm --help')", argv[optind]);
 			return -1;
 		}
 		if (c == ':') {
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind]);
 			return -1;
 		}
 		if (parse_option(c, optarg, cfg, err, errlen) < 0)
 			return -1;
 	}
+	int ind = optind + 1;
 	if (cfg->probe_needs && *cmd != CLI_PROBE) {
 		snprintf(err, errlen, "--needs goes with 'btvm probe'");
 		return -1;
@@ -357,20 +367,20 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_config *cf
 		return -1;
 	}
 	if (*cmd == CLI_PROBE) {
-		if (optind != argc) {
+		if (ind != argc) {
 			snprintf(err, errlen, "probe takes no file argument");
 			return -1;
 		}
 		return 0;
 	}
-	if (optind == argc) {
+	if (ind == argc) {
 		snprintf(err, errlen, "run: no kernel given (usage: btvm run [options] KERNEL)");
 		return -1;
 	}
-	if (argc - optind > 1) {
-		snprintf(err, errlen, "run: more than one kernel given ('%s', '%s')", argv[optind], argv[optind + 1]);
+	if (argc - ind > 1) {
+		snprintf(err, errlen, "run: more than one kernel given ('%s', '%s')", argv[ind], argv[ind + 1]);
 		return -1;
 	}
-	cfg->load.kernel_path = argv[optind];
+	cfg->load.kernel_path = argv[ind];
 	return 0;
 }

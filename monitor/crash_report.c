@@ -1,23 +1,29 @@
 /* crash_report.h.  The unwinder is libunwind's local one, started from the
  * signal's ucontext (UNW_INIT_SIGNAL_FRAME) so that the first frame is the
- * faulting instruction itself. Frames are named by module and offset
- * (dladdr: the loader's in-memory tables, no system call), not by symbol:
- * btvm's own functions are mostly static and not in the dynamic symbol
- * table, and reading the ELF symbol table would need open(2), which the
- * sandbox refuses. */
+ * faulting instruction itself.  Each frame is named by module and offset
+ * (dladdr: the loader's in-memory tables, no system call) and by function
+ * and offset: btvm's own functions from its ELF symbol table (.symtab:
+ * most are static, so not in the dynamic symbol table), read from
+ * /proc/self/exe into a sorted table by crash_report_prepare() before the
+ * sandbox, which refuses open(2); a shared library's from dladdr. */
 #define UNW_LOCAL_ONLY
 #include "monitor/crash_report.h"
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <linux/audit.h>
 #include <libunwind.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "monitor/display.h"
 #include "monitor/host_probe.h"
 #include "monitor/sandbox.h"
+#include "monitor/vm.h"
 
 static crash_guest_fn guest_fn;
 static int in_report;
@@ -36,8 +42,132 @@ unsigned crash_report_unwinder_fds(const int **fds)
 	return n_unwinder_fds;
 }
 
+/* ---- btvm's own symbols: functions by address, sorted ---- */
+
+struct crash_sym {
+	uintptr_t addr;           /* where it runs (load bias applied) */
+	uint64_t size;
+	uint32_t name;            /* offset in sym_names */
+};
+static struct crash_sym *syms;
+static size_t n_syms;
+static char *sym_names;
+static size_t sym_names_len;
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct crash_sym *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static bool read_at(int fd, uint64_t size, uint64_t off, uint64_t len, void *dst)
+{
+	return off <= size && len <= size - off && pread(fd, dst, len, (off_t)off) == (ssize_t)len;
+}
+
+/* The function holding pc in btvm itself: its name and pc's offset in it,
+ * or NULL.  No system call, no allocation: a binary search. */
+static const char *exe_symbol(uintptr_t pc, uintptr_t *off)
+{
+	size_t lo = 0, hi = n_syms;
+	while (lo < hi) {              /* the first symbol above pc */
+		size_t mid = lo + (hi - lo) / 2;
+		if (syms[mid].addr <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct crash_sym *s = &syms[lo - 1];
+	if (pc - s->addr >= (s->size ? s->size : 1))
+		return NULL;
+	*off = pc - s->addr;
+	return sym_names + s->name;
+}
+
+static void drop_symbols(void)
+{
+	free(syms);
+	free(sym_names);
+	syms = NULL;
+	sym_names = NULL;
+	n_syms = sym_names_len = 0;
+}
+
+/* Reads .symtab and its string table from /proc/self/exe.  Any surprise
+ * (no symbol table: a stripped binary; a file that is not the running
+ * image) leaves the table empty: frames then carry module+offset only. */
+static void load_symbols(void)
+{
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh = NULL;
+	Elf64_Phdr *ph = NULL;
+	Elf64_Sym *st_syms = NULL;
+	Dl_info self;
+	if (fstat(fd, &st) < 0 || !read_at(fd, (uint64_t)st.st_size, 0, sizeof(eh), &eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_shnum ||
+	    eh.e_shnum > 4096 || eh.e_phnum > 256 ||
+	    !dladdr((void *)(uintptr_t)crash_report_prepare, &self) || !self.dli_fbase)
+		goto out;
+	uint64_t size = (uint64_t)st.st_size;
+	sh = calloc(eh.e_shnum, sizeof(*sh));
+	ph = calloc(eh.e_phnum + 1u, sizeof(*ph));
+	if (!sh || !ph || !read_at(fd, size, eh.e_shoff, eh.e_shnum * sizeof(*sh), sh) ||
+	    !read_at(fd, size, eh.e_phoff, eh.e_phnum * sizeof(*ph), ph))
+		goto out;
+	/* The load bias: where the lowest PT_LOAD segment's page sits. */
+	uint64_t low = UINT64_MAX;
+	for (unsigned i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < low)
+			low = ph[i].p_vaddr & ~(uint64_t)0xFFF;
+	if (low == UINT64_MAX)
+		goto out;
+	uintptr_t bias = (uintptr_t)self.dli_fbase - (uintptr_t)low;
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh.e_shnum)
+			continue;
+		const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+		size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+		st_syms = malloc(n * sizeof(*st_syms) + 1);
+		sym_names = malloc(strs->sh_size + 1);
+		syms = calloc(n + 1, sizeof(*syms));
+		if (!st_syms || !sym_names || !syms || !read_at(fd, size, sh[i].sh_offset, n * sizeof(*st_syms), st_syms) ||
+		    !read_at(fd, size, strs->sh_offset, strs->sh_size, sym_names))
+			goto out;
+		sym_names[strs->sh_size] = 0;
+		sym_names_len = strs->sh_size;
+		for (size_t k = 0; k < n; k++)
+			if (ELF64_ST_TYPE(st_syms[k].st_info) == STT_FUNC && st_syms[k].st_value &&
+			    st_syms[k].st_shndx != SHN_UNDEF && st_syms[k].st_name < sym_names_len)
+				syms[n_syms++] = (struct crash_sym){ bias + st_syms[k].st_value, st_syms[k].st_size,
+								     st_syms[k].st_name };
+		break;
+	}
+	qsort(syms, n_syms, sizeof(*syms), sym_cmp);
+	/* the table must describe the image that runs */
+	uintptr_t off;
+	const char *me = exe_symbol((uintptr_t)crash_report_prepare, &off);
+	if (!me || strcmp(me, "crash_report_prepare") || off)
+		drop_symbols();
+out:
+	if (!n_syms)
+		drop_symbols();
+	free(st_syms);
+	free(sh);
+	free(ph);
+	close(fd);
+}
+
 void crash_report_prepare(void)
 {
+	if (!n_syms)
+		load_symbols();
 	/* libunwind checks a word is mapped with mincore(2) and, as a last
 	 * resort, by writing it into a pipe of its own (libunwind 1.6,
 	 * x86_64/Ginit.c): the pipe's descriptors are the ones this first use
@@ -68,11 +198,22 @@ static size_t frame_line(char *buf, size_t len, int n, uintptr_t pc)
 {
 	Dl_info info;
 	int k;
-	if (dladdr((void *)pc, &info) && info.dli_fbase)
-		k = snprintf(buf, len, "  #%-2d %s+%#lx\n", n, base_name(info.dli_fname),
-			     (unsigned long)(pc - (uintptr_t)info.dli_fbase));
-	else
+	uintptr_t off = 0;
+	const char *fn = exe_symbol(pc, &off);
+	if (dladdr((void *)pc, &info) && info.dli_fbase) {
+		if (!fn && info.dli_sname && info.dli_saddr) {   /* a shared library's exported function */
+			fn = info.dli_sname;
+			off = pc - (uintptr_t)info.dli_saddr;
+		}
+		unsigned long at = (unsigned long)(pc - (uintptr_t)info.dli_fbase);
+		if (fn)
+			k = snprintf(buf, len, "  #%-2d %s+%#lx %s+%#lx\n", n, base_name(info.dli_fname), at, fn,
+				     (unsigned long)off);
+		else
+			k = snprintf(buf, len, "  #%-2d %s+%#lx\n", n, base_name(info.dli_fname), at);
+	} else {
 		k = snprintf(buf, len, "  #%-2d %#lx (no module: generated code or a wild jump)\n", n, (unsigned long)pc);
+	}
 	return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
 }
 
@@ -131,16 +272,22 @@ void crash_report(int sig, const siginfo_t *si, ucontext_t *uc, const char *what
 		snprintf(buf + at, sizeof(buf) - at, "\n");
 	put(buf);
 	if (guest_fn) {
-		char g[256];
+		char g[512];
 		g[0] = 0;
 		guest_fn(g, sizeof(g));
-		if (g[0]) {
-			snprintf(buf, sizeof(buf), "btvm: guest: %s\n", g);
+		for (char *line = g, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = 0;
+			snprintf(buf, sizeof(buf), "btvm: guest: %s\n", line);
 			put(buf);
 		}
 	}
 	sandbox_quiet_refusals();
-	put("btvm: backtrace of the monitor (addr2line -f -i -e MODULE OFFSET names each frame):\n");
+	put(n_syms ? "btvm: backtrace of the monitor (MODULE+OFFSET FUNCTION+OFFSET; addr2line -f -i -e MODULE "
+		     "OFFSET gives the source line):\n"
+		   : "btvm: backtrace of the monitor (no symbol table; addr2line -f -i -e MODULE OFFSET names each "
+		     "frame):\n");
 	if (crash_backtrace(uc, buf, sizeof(buf)) == 0)
 		put("  (the unwinder could not start)\n");
 	else
@@ -152,11 +299,18 @@ void crash_report(int sig, const siginfo_t *si, ucontext_t *uc, const char *what
 	}
 }
 
+void crash_report_exit(void)
+{
+	/* what the sandbox's SIGSYS handler does too: both are async-signal-safe */
+	console_restore();
+	display_tty_restore();
+	_exit(BTVM_EXIT_INTERNAL);
+}
+
 static void on_crash(int sig, siginfo_t *si, void *ctx)
 {
 	crash_report(sig, si, ctx, "in the monitor");
-	signal(sig, SIG_DFL);
-	raise(sig);
+	crash_report_exit();
 }
 
 void crash_report_install(void)

@@ -13,6 +13,7 @@ PACKAGES=(
   qemu-system-x86                                 # the reference (TCG) runs
   qemu-user-static                                # qemu-i386: the fuzz oracle on hosts without i386
   python3                                         # small test helpers
+  clang libclang-rt-14-dev                        # libFuzzer targets (tests/fuzz/libfuzzer): clang 14's libFuzzer and sanitizers
 )
 
 missing=()

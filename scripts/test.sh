@@ -3,7 +3,9 @@
 #   1. every test in ./build: unit, CLI errors, guest tests under QEMU (the
 #      reference) and under each btvm backend the host can run (the others
 #      are reported as skipped with the reason);
-#   2. the unit tests again, built with ASan/UBSan in ./build-asan.
+#   2. the unit tests again, built with ASan/UBSan in ./build-asan;
+#   3. the libFuzzer targets (tests/fuzz/libfuzzer), built with clang in
+#      ./build-fuzz, each fuzzed for a few seconds from its seed corpus.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -26,4 +28,16 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBTVM_SANITIZE=ON >/dev/null 
   cmake --build build-asan -j"$jobs" >/dev/null || { echo "test: sanitizer build failed"; exit 1; }
 ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
 rc2=$?
-exit $(( rc || rc2 ))
+
+echo
+echo "== libFuzzer targets: loaders, disk images, devices, CLI (bounded runs) =="
+rc3=0
+if command -v clang >/dev/null; then
+  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBTVM_LIBFUZZER=ON >/dev/null &&
+    cmake --build build-fuzz -j"$jobs" >/dev/null || { echo "test: libFuzzer build failed"; exit 1; }
+  ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz-libfuzzer
+  rc3=$?
+else
+  echo "skipped: no clang (scripts/setup.sh installs it)"
+fi
+exit $(( rc || rc2 || rc3 ))

@@ -239,6 +239,28 @@ static void test_cd_image(void **state)
 	}
 }
 
+/* Found by fuzz-disk_image: a file name with a newline or an escape made
+ * the error two lines (or a terminal sequence); it is one line, each
+ * control character shown as '?'. */
+static void test_control_characters_in_name(void **state)
+{
+	(void)state;
+	char bad[160];
+	snprintf(bad, sizeof(bad), "%s/a\nb\x1b[2Jc", dir);
+	FILE *f = fopen(bad, "wb");
+	assert_non_null(f);
+	fputs("odd", f);     /* 3 bytes: not whole sectors */
+	fclose(f);
+	struct disk_image d;
+	assert_int_equal(disk_image_open(&d, bad, false, err, sizeof(err)), -1);
+	unlink(bad);
+	assert_null(strchr(err, '\n'));
+	assert_null(strchr(err, 0x1b));
+	assert_non_null(strstr(err, "/a?b?[2Jc: size 3 is not a multiple of 512 bytes"));
+	assert_int_equal(disk_image_open(&d, "/nonexistent/x\ty", true, err, sizeof(err)), -1);
+	assert_string_equal(err, "--disk-ro /nonexistent/x?y: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +270,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cd_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_characters_in_name, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
