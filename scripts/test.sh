@@ -12,7 +12,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --buil
   echo "test: build failed"; cmake --build build 2>&1 | tail -30; exit 1; }
 echo "KVM on this host: $(build/btvm probe --accel kvm)"
 # The Debian system guest (label linux-system) is left out: a run takes 2
-# minutes on an idle 2-core host and 7 on a loaded one, and one bt boot in
+# minutes on an idle 2-core host and 7 on a loaded one, and one bt run in
 # four hung there (tests/linux/CMakeLists.txt); run it with
 # `ctest --test-dir build -L linux-system`.
 ctest --test-dir build --output-on-failure -j"$jobs" -LE linux-system
