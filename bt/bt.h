@@ -110,6 +110,7 @@ struct bt {
 	 * st.dispatches % 8), for the crash report; chained entries bypass
 	 * the dispatcher and are not recorded. */
 	uint32_t recent_eip[8];
+	char direct_note[320];   /* why ring 3 is translated, said at its first run */
 };
 
 static inline struct bt *bt_of(struct bt_cpu *cpu) { return (struct bt *)cpu; }

@@ -294,7 +294,10 @@ static int bt_create(struct vm *vm, const struct boot_state *bs, char *err, size
 	if (ux != USER_EXEC_BT && bt_direct_init(bt, err, errlen) < 0) {
 		if (ux == USER_EXEC_DIRECT)
 			return -1;
-		fprintf(stderr, "btvm: note: guest user code is translated: %s\n", err);
+		/* said once the guest first runs ring-3 code: a run that ends
+		 * before (a bad option, a kernel that never enters user mode)
+		 * stays free of it */
+		snprintf(bt->direct_note, sizeof(bt->direct_note), "%s", err);
 		bt_direct_destroy(bt);
 		err[0] = 0;
 	}
@@ -461,6 +464,10 @@ static int bt_run(struct vm *vm, struct vcpu_exit *ex)
 			if (bt->exit == BX_ERROR)
 				goto error;
 			continue;
+		}
+		if (c->cpl == 3 && bt->direct_note[0]) {
+			fprintf(stderr, "btvm: note: guest user code is translated: %s\n", bt->direct_note);
+			bt->direct_note[0] = 0;
 		}
 		/* --user-exec direct (bt/direct.c): CPL-3 code on the CPU unless
 		 * this stretch or instruction must be translated */
