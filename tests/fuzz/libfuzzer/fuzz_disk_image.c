@@ -2,8 +2,10 @@
  * the options (read-only, disk or CD), the kind of path (a regular file
  * of any size, made sparse, with a name from the input; a directory;
  * /dev/null; a FIFO; a missing file; an empty name; a symlink to a
- * file), then sector and byte accesses.  Invariants: a regular file opens
- * exactly when disk_image_check_size_opts accepts its size; a failure
+ * file; a file another user holds open, read-only or not), then sector
+ * and byte accesses.  Invariants: a regular file opens exactly when
+ * disk_image_check_size_opts accepts its size; the image lock lets two
+ * readers share a file and a writer have it alone; a failure
  * leaves one line starting with the option's label and no descriptor; an
  * opened image has size / 512 sectors; accesses inside it succeed, the
  * others fail with -ERANGE (a write to a read-only image with -EROFS). */
@@ -73,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool regular = false;
 	switch (kind) {
 	case 0:
-	case 1:
+	case 1:   /* 1: another btvm has the image open already */
 		snprintf(path, sizeof(path), "%s", file);
 		regular = sized;
 		break;
@@ -98,11 +100,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		regular = sized;
 		break;
 	}
+	char err[512] = "", cerr[512] = "";
+	struct disk_image other = { .fd = -1 };
+	struct disk_image_opts other_o = o;
+	other_o.read_only = flags & 0x40;
+	bool held = false;
+	if (kind == 1 && regular)
+		held = disk_image_open_opts(&other, path, &other_o, cerr, sizeof(cerr)) == 0;
 	int fd_before = next_fd();
 	struct disk_image d;
-	char err[512] = "", cerr[512] = "";
 	int rc = disk_image_open_opts(&d, path, &o, err, sizeof(err));
-	if (regular) {
+	if (held) {
+		/* the lock: a writer excludes everyone, readers only writers */
+		bool may = o.read_only && other_o.read_only;
+		FZ_ASSERT(may ? rc == 0 : rc < 0 && strstr(err, "is in use"), "second open (%s after %s): %d %s",
+			  o.read_only ? "ro" : "rw", other_o.read_only ? "ro" : "rw", rc, err);
+		regular = rc == 0;   /* the size rule is not the question here */
+	}
+	if (regular && !held) {
 		int crc = disk_image_check_size_opts(bytes, path, &o, cerr, sizeof(cerr));
 		FZ_ASSERT(rc == crc, "open %d but size check %d for %llu bytes (%s)", rc, crc,
 			  (unsigned long long)bytes, rc ? err : cerr);
@@ -151,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		disk_image_close(&d);
 		FZ_ASSERT(next_fd() == fd_before, "a descriptor survives disk_image_close");
 	}
+	disk_image_close(&other);
 	unlink(file);
 	if (kind == 7)
 		unlink(path);
